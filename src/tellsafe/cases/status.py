@@ -1,0 +1,28 @@
+"""What a reporter is told about their case: each desk status maps to one child status,
+whose words (per audience) are in intake.wording."""
+
+from __future__ import annotations
+
+from tellsafe.cases.models import Action, Case, Status
+
+RECEIVED = "received"
+READING = "reading"
+ASKED_REMOVAL = "asked_removal"
+REMOVED = "removed"
+REFERRED = "referred"
+FINISHED = "finished"
+
+CHILD_STATUSES = (RECEIVED, READING, ASKED_REMOVAL, REMOVED, REFERRED, FINISHED)
+
+
+def child_status(case: Case) -> str:
+    if case.status == Status.CLOSED:
+        return FINISHED
+    if case.status == Status.ACTION_TAKEN:
+        return {
+            Action.CONTENT_REMOVED: REMOVED,
+            Action.REFERRED: REFERRED,
+        }.get(case.action, ASKED_REMOVAL)
+    if case.status == Status.IN_REVIEW:
+        return READING
+    return RECEIVED

@@ -1,0 +1,246 @@
+"""Django settings for tellsafe. Every value comes from the environment (see env.py).
+
+docs/runbook.md lists each variable with its default and meaning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from tellsafe.config import env
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.get("TELLSAFE_DATA_DIR", str(Path.cwd() / "var")) or "var").resolve()
+
+SECRET_KEY = env.required("TELLSAFE_SECRET_KEY")
+DEBUG = env.boolean("TELLSAFE_DEBUG", False)
+ALLOWED_HOSTS = env.csv("TELLSAFE_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env.csv("TELLSAFE_CSRF_TRUSTED_ORIGINS")
+# Where the public site is reached; used in links the API hands out.
+PUBLIC_URL = (env.get("TELLSAFE_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "tellsafe.core",
+    "tellsafe.accounts",
+    "tellsafe.taxonomy",
+    "tellsafe.referrals",
+    "tellsafe.cases",
+    "tellsafe.intake",
+]
+
+MIDDLEWARE = [
+    "tellsafe.core.middleware.RequestLogMiddleware",
+    "tellsafe.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tellsafe.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "tellsafe.config.urls"
+WSGI_APPLICATION = "tellsafe.config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "tellsafe.core.context_processors.public",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tellsafe.sqlite3'}",
+        conn_max_age=env.integer("TELLSAFE_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at the
+    # start of a transaction so two writers queue instead of failing half-way.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+        ),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits and lockouts) ----------------------------------------------------
+_cache_url = env.get("TELLSAFE_CACHE_URL", "db") or "db"
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": _cache_url}}
+elif _cache_url == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Shared by every web process with no extra server: fine for one machine.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "tellsafe_cache"}}
+
+# --- Background work (Django Tasks API) -------------------------------------------------
+_task_backend = env.get("TELLSAFE_TASK_BACKEND", "db") or "db"
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[_task_backend],
+        "QUEUES": ["default"],
+    }
+}
+if _task_backend == "rq":
+    RQ_QUEUES = {"default": {"URL": env.get("TELLSAFE_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+
+# --- Sessions, cookies and security headers ---------------------------------------------
+# Sessions hold report drafts, so they live in the database, encrypted (core.sessions).
+SESSION_ENGINE = "tellsafe.core.sessions"
+SESSION_COOKIE_NAME = "sid"  # neutral: a cookie name must not reveal what the site is.
+SESSION_COOKIE_AGE = env.integer("TELLSAFE_SESSION_SECONDS", 6 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_USE_SESSIONS = True  # one cookie on the child's device, not two.
+CSRF_FAILURE_VIEW = "tellsafe.intake.views.csrf_failure"
+LANGUAGE_COOKIE_NAME = "lang"
+LANGUAGE_COOKIE_AGE = None  # session cookie: leaves no lasting trace.
+
+HTTPS = env.boolean("TELLSAFE_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env.boolean("TELLSAFE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env.boolean("TELLSAFE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'"],
+        "connect-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- Request limits ---------------------------------------------------------------------
+MAX_BODY_BYTES = env.integer("TELLSAFE_MAX_BODY_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# --- Languages --------------------------------------------------------------------------
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env.get("TELLSAFE_TIME_ZONE", "UTC") or "UTC"
+LANGUAGE_CODE = env.get("TELLSAFE_LANGUAGE_CODE", "en") or "en"
+_SHIPPED_LANGUAGES = {"en": _("English"), "hi": _("Hindi"), "ur": _("Urdu")}
+LANGUAGES = [
+    (code, _SHIPPED_LANGUAGES[code])
+    for code in env.csv("TELLSAFE_LANGUAGES", "en,hi,ur")
+    if code in _SHIPPED_LANGUAGES
+]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+
+# --- Static files -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.boolean("TELLSAFE_MANIFEST_STATIC", True)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_MAX_AGE = 3600
+
+# --- Field encryption and keyed hashes (core.crypto) ------------------------------------
+# "kid:base64key,kid:base64key": the first key encrypts, all keys decrypt.
+FIELD_KEYS = env.required("TELLSAFE_FIELD_KEYS")
+HMAC_KEY = env.required("TELLSAFE_HMAC_KEY")
+
+# --- The reporting service --------------------------------------------------------------
+QUICK_EXIT_URL = env.get("TELLSAFE_QUICK_EXIT_URL", "https://www.bbc.com/weather")
+PHONE_REGION = (env.get("TELLSAFE_PHONE_REGION", "") or "").upper() or None
+MAX_REPORT_URLS = env.integer("TELLSAFE_MAX_REPORT_URLS", 10)
+MAX_DETAILS_CHARS = env.integer("TELLSAFE_MAX_DETAILS_CHARS", 5000)
+# Reports a single address may send per hour (web and API). 0 turns the limit off.
+REPORTS_PER_HOUR_PER_ADDRESS = env.integer("TELLSAFE_REPORTS_PER_HOUR_PER_ADDRESS", 30)
+STATUS_MAX_FAILURES = env.integer("TELLSAFE_STATUS_MAX_FAILURES", 5)
+STATUS_ADDRESS_MAX_FAILURES = env.integer("TELLSAFE_STATUS_ADDRESS_MAX_FAILURES", 30)
+STATUS_LOCK_SECONDS = env.integer("TELLSAFE_STATUS_LOCK_SECONDS", 15 * 60)
+IDEMPOTENCY_SECONDS = env.integer("TELLSAFE_IDEMPOTENCY_SECONDS", 24 * 3600)
+# First-response promise per urgency, in minutes; the confirmation page quotes it.
+FIRST_RESPONSE_MINUTES = {
+    "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),
+    "high": env.integer("TELLSAFE_FIRST_RESPONSE_HIGH_MINUTES", 24 * 60),
+    "normal": env.integer("TELLSAFE_FIRST_RESPONSE_NORMAL_MINUTES", 72 * 60),
+}
+
+# --- Logging: JSON lines, ids and codes only (core.logging) -----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "tellsafe.core.logging.ScrubFilter"}},
+    "formatters": {
+        "json": {"()": "tellsafe.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["scrub"]},
+    },
+    "root": {"handlers": ["console"], "level": env.get("TELLSAFE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"level": "ERROR"},
+    },
+}

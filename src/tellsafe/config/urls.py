@@ -1,0 +1,13 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from tellsafe.config.api import api
+from tellsafe.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("tellsafe.intake.urls")),
+]

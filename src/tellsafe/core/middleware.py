@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+log = logging.getLogger("tellsafe.request")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def _is_machine_path(path: str) -> bool:
+    return path.startswith(("/api/", "/hooks/", "/healthz", "/readyz"))
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    limit_kb = settings.MAX_BODY_BYTES // 1024
+    message = _("What you sent is too big. Please keep it under %(kb)s KB.") % {"kb": limit_kb}
+    if _is_machine_path(request.path):
+        return JsonResponse(
+            {"error": "payload_too_large", "message": message, "fields": {}}, status=413
+        )
+    return render(request, "public/error.html", {"message": message}, status=413)
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, route pattern, status and duration. Never the
+    path itself, which may carry a reference."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": match.route if match else "unmatched",
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over MAX_BODY_BYTES with 413 before anything reads them."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_BODY_BYTES:
+            return too_large(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RequestDataTooBig):
+            return too_large(request)
+        return None
+
+
+class NoStoreMiddleware:
+    """Pages about a child's report must not stay in a shared device's cache."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,48 @@
+"""Periodic work. The worker enqueues each entry through the Django Tasks API at its
+interval; the tasks are idempotent, so two workers enqueueing the same entry is harmless.
+This is a timer, not a queue: the queue is the configured Tasks backend."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    task: str  # dotted path of a @task function
+    every_seconds: int
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),
+)
+
+
+def start(stop: threading.Event, entries: tuple[Entry, ...] = ENTRIES) -> threading.Thread:
+    def loop() -> None:
+        due = {entry: time.monotonic() for entry in entries}
+        while not stop.is_set():
+            now = time.monotonic()
+            for entry, at in due.items():
+                if now >= at:
+                    try:
+                        import_string(entry.task).enqueue()
+                        log.info("scheduled task enqueued", extra={"task": entry.task})
+                    except Exception:
+                        log.exception("could not enqueue", extra={"task": entry.task})
+                    finally:
+                        close_old_connections()
+                    due[entry] = now + entry.every_seconds
+            stop.wait(5)
+
+    thread = threading.Thread(target=loop, name="tellsafe-schedule", daemon=True)
+    thread.start()
+    return thread
