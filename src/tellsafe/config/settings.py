@@ -146,7 +146,9 @@ SECURE_HSTS_PRELOAD = HTTPS
 if env.boolean("TELLSAFE_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin: other sites get no referrer, and our own form posts keep their Origin
+# header (with no-referrer, browsers send "Origin: null" and CSRF checks fail).
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {

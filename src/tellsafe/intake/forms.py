@@ -29,8 +29,12 @@ class TextField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> str:
-        value = super().clean(value) or ""
-        return clean_text(value, multiline=self.multiline, max_length=self.max_length or 5000)
+        # Our own check first, so control characters get our kind message.
+        value = clean_text(self.to_python(value) or "", multiline=self.multiline,
+                           max_length=self.max_length or 5000)
+        self.validate(value)
+        self.run_validators(value)
+        return value
 
 
 class WhoForm(forms.Form):
