@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from tellsafe.cases.models import Message
 from tellsafe.cases.status import CHILD_STATUSES, FINISHED, child_status
 from tellsafe.core import audit, ratelimit
+from tellsafe.core.db import write_transaction
 from tellsafe.core.errors import ApplicationError
 from tellsafe.intake import credentials, wording
 from tellsafe.intake.models import Feedback, Report
@@ -84,7 +84,7 @@ def status_for_reporter(*, report: Report, language: str | None = None) -> Repor
         .order_by("created_at")
     ]
     feedback_open = status == FINISHED and not Feedback.objects.filter(report=report).exists()
-    with transaction.atomic():
+    with write_transaction():
         audit.record(
             actor=audit.Actor("reporter", report.pk),
             action="case.view_by_reporter",

@@ -10,17 +10,18 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tellsafe.cases import urgency as urgency_rules
 from tellsafe.cases.models import URGENCY_RANK, Case, ContentItem, Message
 from tellsafe.core import audit, crypto
+from tellsafe.core.db import write_transaction
 from tellsafe.core.errors import ApplicationError
 from tellsafe.intake import credentials
 from tellsafe.intake.models import Feedback, IdempotencyRecord, Report
 from tellsafe.intake.validation import ReportInput
-from tellsafe.taxonomy.models import HarmCategory
+from tellsafe.taxonomy import selectors as taxonomy_selectors
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +59,22 @@ def report_create(
     and its audit event, before the reporter is told anything (DESIGN.md, rule 7).
 
     With ``idempotency_key``, a retry of the same request returns the first report; the
-    same key with a different request is refused.
+    same key with a different request is refused. Nothing is looked up before the insert:
+    the unique key itself detects a retry, so the common case costs no extra query.
     """
     print_ = fingerprint(data, channel) if idempotency_key else ""
-    if idempotency_key:
-        earlier = _replay(idempotency_key, print_)
-        if earlier:
-            return earlier
-    try:
-        return _create(data=data, channel=channel, idempotency_key=idempotency_key,
-                       fingerprint_=print_)
-    except IntegrityError:
-        # A concurrent request with the same key won the race; answer as it did.
-        if idempotency_key:
-            earlier = _replay(idempotency_key, print_)
-            if earlier:
-                return earlier
-        raise
+    for _attempt in range(3):
+        try:
+            return _create(data=data, channel=channel, idempotency_key=idempotency_key,
+                           fingerprint_=print_)
+        except IntegrityError:
+            # Either this key was used before (answer as the first time did), or two
+            # random references collided (draw again).
+            if idempotency_key:
+                earlier = _replay(idempotency_key, print_)
+                if earlier:
+                    return earlier
+    raise RuntimeError("could not create the report")
 
 
 def _replay(key: str, print_: str) -> ReportCreated | None:
@@ -94,14 +94,16 @@ def _create(
     *, data: ReportInput, channel: str, idempotency_key: str | None, fingerprint_: str
 ) -> ReportCreated:
     passphrase = credentials.new_passphrase()
-    passphrase_hash = credentials.hash_passphrase(passphrase)  # slow part: outside the lock
+    # The slow and pure work happens before the write lock is taken.
+    passphrase_hash = credentials.hash_passphrase(passphrase)
     contact_hash = (
         crypto.keyed_hash(data.contact_value, "contact") if data.contact_value else ""
     )
     level = urgency_rules.assess(
         safe_now=data.safe_now, age_band=data.age_band, category_codes=data.categories
     )
-    with transaction.atomic():
+    category_ids = [taxonomy_selectors.ids_by_code()[code] for code in data.categories]
+    with write_transaction():
         now = timezone.now()
         case = Case.objects.create(
             urgency=level,
@@ -111,11 +113,25 @@ def _create(
             created_at=now,
             updated_at=now,
         )
-        report = _insert_report(
-            case=case, data=data, channel=channel, passphrase_hash=passphrase_hash,
-            contact_hash=contact_hash, now=now,
+        report = Report.objects.create(
+            case=case,
+            reference=credentials.new_reference(),
+            passphrase_hash=passphrase_hash,
+            channel=channel,
+            reporter_kind=data.reporter,
+            age_band=data.age_band,
+            language=data.language,
+            details=data.details,
+            safe_now=data.safe_now,
+            contact_kind=data.contact_kind,
+            contact_value=data.contact_value,
+            contact_hash=contact_hash,
+            created_at=now,
         )
-        report.categories.set(HarmCategory.objects.filter(code__in=data.categories))
+        Report.categories.through.objects.bulk_create(
+            Report.categories.through(report_id=report.pk, harmcategory_id=category_id)
+            for category_id in category_ids
+        )
         if data.urls:
             _content_items(case=case, report=report, urls=data.urls, now=now)
         if idempotency_key:
@@ -137,38 +153,12 @@ def _create(
     return ReportCreated(report=report, passphrase=passphrase, created=True)
 
 
-def _insert_report(*, case: Case, data: ReportInput, channel: str, passphrase_hash: str,
-                   contact_hash: str, now) -> Report:
-    # A clash of random references is very rare; retry it inside a savepoint.
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Report.objects.create(
-                    case=case,
-                    reference=credentials.new_reference(),
-                    passphrase_hash=passphrase_hash,
-                    channel=channel,
-                    reporter_kind=data.reporter,
-                    age_band=data.age_band,
-                    language=data.language,
-                    details=data.details,
-                    safe_now=data.safe_now,
-                    contact_kind=data.contact_kind,
-                    contact_value=data.contact_value,
-                    contact_hash=contact_hash,
-                    created_at=now,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not draw a free reference")
-
-
 def report_add_information(*, report: Report, text: str, urls: tuple[str, ...]) -> Message | None:
     """What a reporter adds after sending: more words, more links, or both. It joins the
     same case, so the child never tells the story twice."""
     if not text and not urls:
         raise ApplicationError("empty", "Nothing to add.", {"text": ["Nothing to add."]})
-    with transaction.atomic():
+    with write_transaction():
         now = timezone.now()
         case = Case.objects.select_for_update().get(pk=report.case_id)
         message = None
@@ -194,7 +184,7 @@ def report_add_information(*, report: Report, text: str, urls: tuple[str, ...]) 
 def feedback_give(*, report: Report, listened: int, understood: int, helped: int,
                   comment: str) -> Feedback:
     """Record the reporter's survey answers. Only once a case is closed, and only once."""
-    with transaction.atomic():
+    with write_transaction():
         case = Case.objects.select_for_update().get(pk=report.case_id)
         if case.status != "closed":
             raise ApplicationError("case_open", "Feedback opens when the case is closed.")

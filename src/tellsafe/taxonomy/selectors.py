@@ -24,5 +24,18 @@ def categories() -> list[HarmCategory]:
 
 
 def forget_cached() -> None:
-    global _cached
+    global _cached, _ids
     _cached = None
+    _ids = None
+
+
+_ids: tuple[float, dict[str, int]] | None = None
+
+
+def ids_by_code() -> dict[str, int]:
+    """Active category ids by code, cached like active_codes()."""
+    global _ids
+    now = time.monotonic()
+    if _ids is None or now - _ids[0] > _TTL_SECONDS:
+        _ids = (now, dict(HarmCategory.objects.filter(active=True).values_list("code", "id")))
+    return _ids[1]

@@ -80,6 +80,8 @@ def test_report_end_to_end_with_javascript(page, live_server):
     page.get_by_role("button", name="Next").click()
     assert "Check your report" in page.inner_text("h1")
     page.get_by_role("button", name="Send my report").click()
+    page.wait_for_load_state()
+    assert "/report/done/" in page.url, page.inner_text("main")
 
     assert "Thank you. We got your report." in page.inner_text("h1")
     codes = page.locator(".codes .code").all_inner_texts()
@@ -91,10 +93,11 @@ def test_report_end_to_end_with_javascript(page, live_server):
     page.get_by_label("Report code").fill(codes[0].lower())
     page.get_by_label("Secret code").fill(codes[1])
     page.get_by_role("button", name="Show my report").click()
+    page.wait_for_url("**/status/view/")
     assert "We got your report." in page.inner_text(".status-now")
     page.get_by_label("What do you want to add?").fill("He wrote again.")
     page.get_by_role("button", name="Add to my report").click()
-    assert "We added this to your report." in page.content()
+    page.get_by_text("We added this to your report.").wait_for()
 
 
 def test_quick_exit_button_leaves_and_forgets(page, live_server):
@@ -102,6 +105,7 @@ def test_quick_exit_button_leaves_and_forgets(page, live_server):
         page.goto("/report/who/")
         page.get_by_label("I am a child or young person").check()
         page.get_by_role("button", name="Next").click()
+        page.wait_for_url("**/report/age/")
         page.get_by_role("link", name="Leave quickly").click()
         page.wait_for_url("**/healthz")
         # The page we left was replaced in the history (earlier pages stay: the safety

@@ -1,0 +1,257 @@
+"""``make bench``: measurements, written to bench/RESULTS.md with date, machine and command.
+
+  python bench/run.py weight            compressed weight of each public page
+  python bench/run.py intake sqlite     sustained POST /api/v1/reports on SQLite
+  python bench/run.py intake postgres   the same on PostgreSQL (DATABASE_URL or local test db)
+  python bench/run.py                   all of the above
+
+The intake bench starts the production server (gunicorn, via ``tellsafe serve``) on
+loopback with a fresh database, drives it with wrk for a fixed time, then checks that
+the number of reports in the database equals the number of 201 answers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def record(section: str, command: str, lines: list[str]) -> None:
+    """Replace ``section`` in RESULTS.md with fresh figures."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by `make bench` (bench/run.py). Each section is replaced when its bench runs again.\n"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    block = "\n".join([f"## {section}", "", f"- Date: {stamp}", f"- Machine: {machine()}",
+                       f"- Command: `{command}`", "", *lines, ""])
+    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    RESULTS.write_text(text.rstrip() + "\n")
+    print("\n".join([f"## {section}", *lines]))
+
+
+# --- page weight ---------------------------------------------------------------------
+
+def bench_weight() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tellsafe.config.settings_test")
+    import brotli
+    import django
+
+    django.setup()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+    from django.test import Client
+
+    from django.db import connection
+
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    call_command("demo", stdout=open(os.devnull, "w"))
+    css = Path(finders.find("public/public.css")).read_bytes()
+    js = Path(finders.find("public/public.js")).read_bytes()
+    client = Client()
+    pages: list[tuple[str, bytes]] = []
+
+    def get(name: str, path: str) -> None:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, (path, response.status_code)
+        pages.append((name, response.content))
+
+    get("home", "/")
+    get("who", "/report/who/")
+    client.post("/report/who/", {"reporter": "child"})
+    get("age", "/report/age/")
+    client.post("/report/age/", {"age_band": "9_12"})
+    get("what", "/report/what/")
+    client.post("/report/what/", {"concerns": ["threat_share", "asked_pictures"]})
+    get("details", "/report/details/")
+    client.post("/report/details/", {"details": "A story " * 40, "link_count": "3",
+                                     "url_0": "social.example/u/x"})
+    get("safe", "/report/safe/")
+    client.post("/report/safe/", {"safe": "no"})
+    get("help-now (not safe)", "/report/help-now/")
+    get("contact", "/report/contact/")
+    client.post("/report/contact/", {"contact_kind": "none"})
+    get("check", "/report/check/")
+    client.post("/report/check/")
+    get("done", "/report/done/")
+    done = client.session["done"]
+    get("status lookup", "/status/")
+    client.post("/status/", {"reference": done["reference"], "passphrase": done["passphrase"]})
+    get("status", "/status/view/")
+    get("safety", "/safety/")
+    get("help", "/help/")
+    connection.creation.destroy_test_db(":memory:", verbosity=0)
+
+    css_gz, css_br = len(gzip.compress(css, 9)), len(brotli.compress(css))
+    lines = [
+        "Budget: 30 KB compressed for HTML + CSS together (no web fonts, no third-party "
+        "requests). JavaScript is optional and counted apart.",
+        "",
+        f"CSS: {len(css)} B raw, {css_gz} B gzip, {css_br} B brotli. "
+        f"JS: {len(js)} B raw, {len(gzip.compress(js, 9))} B gzip.",
+        "",
+        "| page | HTML raw | HTML gzip | HTML+CSS gzip | HTML+CSS brotli | within 30 KB |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, html in pages:
+        gz = len(gzip.compress(html, 9))
+        br = len(brotli.compress(html))
+        total = gz + css_gz
+        lines.append(f"| {name} | {len(html)} | {gz} | {total} | {br + css_br} | "
+                     f"{'yes' if total <= 30 * 1024 else 'NO'} |")
+    record("Public page weight", "make bench BENCH_ARGS=weight", lines)
+
+
+# --- intake throughput ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not become ready: {url}")
+
+
+def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> None:
+    if not shutil.which("wrk"):
+        sys.exit("The intake bench needs wrk: apt-get install wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="tellsafe-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tellsafe.config.settings",
+        "TELLSAFE_DATA_DIR": str(workdir),
+        "TELLSAFE_SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "TELLSAFE_FIELD_KEYS": "b1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "TELLSAFE_HMAC_KEY": "YmVuY2gtaG1hYy1rZXktMDEyMzQ1Njc4OWFiY2RlZi0wMTIzNDU2Nzg5",
+        "TELLSAFE_REPORTS_PER_HOUR_PER_ADDRESS": "0",
+        "TELLSAFE_MANIFEST_STATIC": "false",
+        "TELLSAFE_LOG_LEVEL": "WARNING",
+    }
+    if database == "postgres":
+        env["DATABASE_URL"] = os.environ.get("DATABASE_URL", PG_URL)
+        dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+        env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/tellsafe_bench"
+        subprocess.run(["psql", env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname, "-qc",
+                        "DROP DATABASE IF EXISTS tellsafe_bench"], check=True)
+        subprocess.run(["psql", env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname, "-qc",
+                        "CREATE DATABASE tellsafe_bench"], check=True)
+    else:
+        env.pop("DATABASE_URL", None)
+    tellsafe = str(BIN / "tellsafe")
+    subprocess.run([tellsafe, "migrate", "-v0"], env=env, check=True)
+    port = free_port()
+    workers = os.cpu_count() or 1
+    server = subprocess.Popen([tellsafe, "serve", "--bind", f"127.0.0.1:{port}",
+                               "--workers", str(workers * 2)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz")
+        # Warm up: connections, imports, caches.
+        subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", str(ROOT / "bench/post_report.lua"),
+                        f"http://127.0.0.1:{port}"], capture_output=True, check=True)
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", str(ROOT / "bench/post_report.lua"), f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    count = subprocess.run(
+        [tellsafe, "shell", "-c",
+         "from tellsafe.intake.models import Report; print(Report.objects.count())"],
+        env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    in_db = int(count)
+    # Each warm-up 201 also made a report; count them from the database's side.
+    warm = subprocess.run(
+        [tellsafe, "shell", "-c",
+         "from tellsafe.intake.models import IdempotencyRecord as R; print(R.objects.count())"],
+        env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    if database == "postgres":
+        subprocess.run(["psql", PG_URL, "-qc", "DROP DATABASE IF EXISTS tellsafe_bench"])
+    shutil.rmtree(workdir, ignore_errors=True)
+    rate = result["created"] / (result["duration_us"] / 1e6)
+    goal = 500 if database == "sqlite" else 1000
+    lines = [
+        f"Production server: gunicorn, {workers * 2} gthread workers x 2 threads, on "
+        f"127.0.0.1; load: wrk, 2 threads, {connections} connections, {seconds} s, "
+        "a fresh Idempotency-Key per request (so every request makes a report).",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        f"| reports/s (201 answers) | **{rate:.0f}** (goal {goal}) |",
+        f"| p50 latency | {result['p50_us'] / 1000:.1f} ms |",
+        f"| p99 latency | {result['p99_us'] / 1000:.1f} ms |",
+        f"| 201 answers in the timed run | {result['created']} |",
+        f"| other answers / socket errors | {result['other']} / "
+        f"{result['errors_connect'] + result['errors_timeout']} |",
+        f"| reports in the database (timed run + warm-up) | {in_db} |",
+        f"| idempotency records (one per 201, timed + warm-up) | {warm} |",
+        f"| database count equals 201 answers | "
+        f"{'yes' if in_db == int(warm) else 'NO'} |",
+    ]
+    record(f"Intake throughput on {'SQLite' if database == 'sqlite' else 'PostgreSQL'}",
+           f"make bench BENCH_ARGS='intake {database}'", lines)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if not args:
+        bench_weight()
+        bench_intake("sqlite")
+        bench_intake("postgres")
+    elif args[0] == "weight":
+        bench_weight()
+    elif args[0] == "intake":
+        bench_intake(args[1] if len(args) > 1 else "sqlite",
+                     *(int(a) for a in args[2:4]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
