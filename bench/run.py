@@ -182,9 +182,9 @@ def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> Non
     tellsafe = str(BIN / "tellsafe")
     subprocess.run([tellsafe, "migrate", "-v0"], env=env, check=True)
     port = free_port()
-    workers = os.cpu_count() or 1
+    workers = int(os.environ.get("BENCH_WORKERS", 0)) or (os.cpu_count() or 1) + 1
     server = subprocess.Popen([tellsafe, "serve", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(workers * 2)], env=env,
+                               "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
@@ -217,7 +217,7 @@ def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> Non
     rate = result["created"] / (result["duration_us"] / 1e6)
     goal = 500 if database == "sqlite" else 1000
     lines = [
-        f"Production server: gunicorn, {workers * 2} gthread workers x 2 threads, on "
+        f"Production server: gunicorn, {workers} gthread workers x 2 threads, on "
         f"127.0.0.1; load: wrk, 2 threads, {connections} connections, {seconds} s, "
         "a fresh Idempotency-Key per request (so every request makes a report).",
         "",

@@ -20,7 +20,7 @@ ALPHABET = "34679ACDEFGHJKMNPRTWXY"
 REFERENCE_LENGTH = 8
 PASSPHRASE_LENGTH = 12
 
-_hasher = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1)
+_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Verified against when a reference does not exist, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("not-a-real-passphrase")
 
