@@ -25,12 +25,12 @@ $(VENV)/.python-ok:
 
 $(VENV)/.run-deps: $(VENV)/.python-ok requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 $(VENV)/.dev-deps: $(VENV)/.python-ok requirements-dev.lock pyproject.toml
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps

@@ -49,17 +49,35 @@ def machine() -> str:
 
 def record(section: str, command: str, lines: list[str]) -> None:
     """Replace ``section`` in RESULTS.md with fresh figures."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by `make bench` (bench/run.py). Each section is replaced when its bench runs again.\n"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nWritten by `make bench` (bench/run.py). Each section is "
+        "replaced when its bench runs again.\n"
+    )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = "\n".join([f"## {section}", "", f"- Date: {stamp}", f"- Machine: {machine()}",
-                       f"- Command: `{command}`", "", *lines, ""])
+    block = "\n".join(
+        [
+            f"## {section}",
+            "",
+            f"- Date: {stamp}",
+            f"- Machine: {machine()}",
+            f"- Command: `{command}`",
+            "",
+            *lines,
+            "",
+        ]
+    )
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    text = (
+        pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    )
     RESULTS.write_text(text.rstrip() + "\n")
     print("\n".join([f"## {section}", *lines]))
 
 
 # --- page weight ---------------------------------------------------------------------
+
 
 def bench_weight() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tellsafe.config.settings_test")
@@ -72,9 +90,8 @@ def bench_weight() -> None:
     setup_test_environment()
     from django.contrib.staticfiles import finders
     from django.core.management import call_command
-    from django.test import Client
-
     from django.db import connection
+    from django.test import Client
 
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     call_command("demo", stdout=open(os.devnull, "w"))
@@ -96,8 +113,10 @@ def bench_weight() -> None:
     get("what", "/report/what/")
     client.post("/report/what/", {"concerns": ["threat_share", "asked_pictures"]})
     get("details", "/report/details/")
-    client.post("/report/details/", {"details": "A story " * 40, "link_count": "3",
-                                     "url_0": "social.example/u/x"})
+    client.post(
+        "/report/details/",
+        {"details": "A story " * 40, "link_count": "3", "url_0": "social.example/u/x"},
+    )
     get("safe", "/report/safe/")
     client.post("/report/safe/", {"safe": "no"})
     get("help-now (not safe)", "/report/help-now/")
@@ -129,12 +148,15 @@ def bench_weight() -> None:
         gz = len(gzip.compress(html, 9))
         br = len(brotli.compress(html))
         total = gz + css_gz
-        lines.append(f"| {name} | {len(html)} | {gz} | {total} | {br + css_br} | "
-                     f"{'yes' if total <= 30 * 1024 else 'NO'} |")
+        lines.append(
+            f"| {name} | {len(html)} | {gz} | {total} | {br + css_br} | "
+            f"{'yes' if total <= 30 * 1024 else 'NO'} |"
+        )
     record("Public page weight", "make bench BENCH_ARGS=weight", lines)
 
 
 # --- intake throughput ---------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -173,44 +195,108 @@ def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> Non
         env["DATABASE_URL"] = os.environ.get("DATABASE_URL", PG_URL)
         dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
         env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/tellsafe_bench"
-        subprocess.run(["psql", env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname, "-qc",
-                        "DROP DATABASE IF EXISTS tellsafe_bench"], check=True)
-        subprocess.run(["psql", env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname, "-qc",
-                        "CREATE DATABASE tellsafe_bench"], check=True)
+        subprocess.run(
+            [
+                "psql",
+                env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname,
+                "-qc",
+                "DROP DATABASE IF EXISTS tellsafe_bench",
+            ],
+            check=True,
+        )
+        subprocess.run(
+            [
+                "psql",
+                env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + dbname,
+                "-qc",
+                "CREATE DATABASE tellsafe_bench",
+            ],
+            check=True,
+        )
     else:
         env.pop("DATABASE_URL", None)
     tellsafe = str(BIN / "tellsafe")
     subprocess.run([tellsafe, "migrate", "-v0"], env=env, check=True)
     port = free_port()
     workers = int(os.environ.get("BENCH_WORKERS", 0)) or (os.cpu_count() or 1) + 1
-    server = subprocess.Popen([tellsafe, "serve", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [tellsafe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz")
         # Warm up: connections, imports, caches.
-        subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", str(ROOT / "bench/post_report.lua"),
-                        f"http://127.0.0.1:{port}"], capture_output=True, check=True)
+        subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                "-c4",
+                "-d2s",
+                "-s",
+                str(ROOT / "bench/post_report.lua"),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            check=True,
+        )
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-             "-s", str(ROOT / "bench/post_report.lua"), f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(ROOT / "bench/post_report.lua"),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    count = subprocess.run(
-        [tellsafe, "shell", "-c",
-         "from tellsafe.intake.models import Report; print(Report.objects.count())"],
-        env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    count = (
+        subprocess.run(
+            [
+                tellsafe,
+                "shell",
+                "-c",
+                "from tellsafe.intake.models import Report; print(Report.objects.count())",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     in_db = int(count)
     # Each warm-up 201 also made a report; count them from the database's side.
-    warm = subprocess.run(
-        [tellsafe, "shell", "-c",
-         "from tellsafe.intake.models import IdempotencyRecord as R; print(R.objects.count())"],
-        env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    warm = (
+        subprocess.run(
+            [
+                tellsafe,
+                "shell",
+                "-c",
+                "from tellsafe.intake.models import IdempotencyRecord as R; "
+                "print(R.objects.count())",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     if database == "postgres":
         subprocess.run(["psql", PG_URL, "-qc", "DROP DATABASE IF EXISTS tellsafe_bench"])
     shutil.rmtree(workdir, ignore_errors=True)
@@ -231,11 +317,13 @@ def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> Non
         f"{result['errors_connect'] + result['errors_timeout']} |",
         f"| reports in the database (timed run + warm-up) | {in_db} |",
         f"| idempotency records (one per 201, timed + warm-up) | {warm} |",
-        f"| database count equals 201 answers | "
-        f"{'yes' if in_db == int(warm) else 'NO'} |",
+        f"| database count equals 201 answers | {'yes' if in_db == int(warm) else 'NO'} |",
     ]
-    record(f"Intake throughput on {'SQLite' if database == 'sqlite' else 'PostgreSQL'}",
-           f"make bench BENCH_ARGS='intake {database}'", lines)
+    record(
+        f"Intake throughput on {'SQLite' if database == 'sqlite' else 'PostgreSQL'}",
+        f"make bench BENCH_ARGS='intake {database}'",
+        lines,
+    )
 
 
 def main() -> None:
@@ -247,8 +335,7 @@ def main() -> None:
     elif args[0] == "weight":
         bench_weight()
     elif args[0] == "intake":
-        bench_intake(args[1] if len(args) > 1 else "sqlite",
-                     *(int(a) for a in args[2:4]))
+        bench_intake(args[1] if len(args) > 1 else "sqlite", *(int(a) for a in args[2:4]))
     else:
         sys.exit(__doc__)
 

@@ -14,6 +14,18 @@ FINISHED = "finished"
 
 CHILD_STATUSES = (RECEIVED, READING, ASKED_REMOVAL, REMOVED, REFERRED, FINISHED)
 
+# What the desk may record as done when it closes a case; the reporter sees each one in
+# their own words (intake.wording, keys "outcome_<code>").
+OUTCOMES = (
+    "content_removed",
+    "removal_requested",
+    "reported_to_platform",
+    "referred_support",
+    "passed_to_police",
+    "advice_given",
+    "no_action_possible",
+)
+
 
 def child_status(case: Case) -> str:
     if case.status == Status.CLOSED:

@@ -33,8 +33,9 @@ api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/reports", reports_router)
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str,
-           fields: dict | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict | None = None
+) -> HttpResponse:
     return api.create_response(
         request, {"error": code, "message": message, "fields": fields or {}}, status=status
     )
@@ -52,8 +53,11 @@ def application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespon
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for item in exc.errors:
-        loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query",
-                                                                         "path", "header")]
+        loc = [
+            str(part)
+            for part in item.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
         fields.setdefault(".".join(loc) or "request", []).append(str(item.get("msg", "")))
     return _error(request, 422, "invalid_request", "The request is not valid.", fields)
 
@@ -76,5 +80,9 @@ def request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpRespons
 @api.exception_handler(Exception)
 def unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unexpected API error", extra={"code": type(exc).__name__})
-    return _error(request, 500, "internal_error",
-                  "Something went wrong on our side. Nothing was saved; please retry.")
+    return _error(
+        request,
+        500,
+        "internal_error",
+        "Something went wrong on our side. Nothing was saved; please retry.",
+    )

@@ -11,18 +11,20 @@ os.environ.setdefault(
     "TELLSAFE_FIELD_KEYS",
     "t1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 )
-os.environ.setdefault("TELLSAFE_HMAC_KEY", "dGVzdC1obWFjLWtleS0wMTIzNDU2Nzg5YWJjZGVmLTAxMjM0NTY3ODk=")
+os.environ.setdefault(
+    "TELLSAFE_HMAC_KEY", "dGVzdC1obWFjLWtleS0wMTIzNDU2Nzg5YWJjZGVmLTAxMjM0NTY3ODk="
+)
 os.environ.setdefault("TELLSAFE_TASK_BACKEND", "db")
 os.environ.setdefault("TELLSAFE_CACHE_URL", "locmem")
 os.environ.setdefault("TELLSAFE_MANIFEST_STATIC", "false")
 os.environ.setdefault("TELLSAFE_PHONE_REGION", "IN")
 os.environ.setdefault("TELLSAFE_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
-from tellsafe.config.settings import *  # noqa: E402,F403
+from tellsafe.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # staff logins only
 
 # Serve static files straight from the apps in tests (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

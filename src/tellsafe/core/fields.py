@@ -13,9 +13,7 @@ class EncryptedTextField(models.TextField):
     """Text stored as AES-256-GCM ciphertext. It can be read and written like a normal
     text field but never filtered or ordered on. The empty string is stored as is."""
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, **kwargs)
-        self._context: str | None = None
+    _context: str | None = None
 
     @property
     def context(self) -> str:

@@ -32,10 +32,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
             checks["queue"] = {
                 "ready": ready.count(),
                 "oldest_wait_seconds": round((timezone.now() - oldest).total_seconds())
-                if oldest else 0,
+                if oldest
+                else 0,
             }
         except Exception:
             checks["queue"] = "unavailable"
             ok = False
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )

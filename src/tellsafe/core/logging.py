@@ -19,9 +19,25 @@ from typing import Any
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # Extra keys allowed to reach the output. Anything else is dropped: a safe default.
 ALLOWED_EXTRA = {
-    "event", "status", "status_code", "method", "route", "duration_ms", "report_id",
-    "case_id", "task", "task_id", "code", "channel", "count", "reason_code", "worker",
-    "audit_seq", "category_codes", "urgency", "attempt",
+    "event",
+    "status",
+    "status_code",
+    "method",
+    "route",
+    "duration_ms",
+    "report_id",
+    "case_id",
+    "task",
+    "task_id",
+    "code",
+    "channel",
+    "count",
+    "reason_code",
+    "worker",
+    "audit_seq",
+    "category_codes",
+    "urgency",
+    "attempt",
 }
 _SCRUBBED_LOGGERS = ("django.request", "django.server", "django.security", "gunicorn")
 

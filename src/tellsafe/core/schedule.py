@@ -21,9 +21,7 @@ class Entry:
     every_seconds: int
 
 
-ENTRIES: tuple[Entry, ...] = (
-    Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),
-)
+ENTRIES: tuple[Entry, ...] = (Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),)
 
 
 def start(stop: threading.Event, entries: tuple[Entry, ...] = ENTRIES) -> threading.Thread:

@@ -19,7 +19,9 @@ class SessionStore(DBStore):
     def encode(self, session_dict: dict[str, Any]) -> str:
         return crypto.encrypt(super().encode(session_dict), _CONTEXT)
 
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
+        if isinstance(session_data, bytes):
+            session_data = session_data.decode("ascii", "replace")
         try:
             plain = crypto.decrypt(session_data, _CONTEXT)
         except crypto.DecryptionError:

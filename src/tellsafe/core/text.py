@@ -48,5 +48,6 @@ def clean_url(value: str) -> str:
         raise ValidationError(
             _("This does not look like a web link. Check it and try again."), code="invalid_url"
         ) from exc
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/",
-                       parts.query, parts.fragment))
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, parts.fragment)
+    )

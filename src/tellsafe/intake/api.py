@@ -68,7 +68,9 @@ def _parse_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApplicationError("invalid_json", _("The body is not valid JSON."), status=400) from exc
+        raise ApplicationError(
+            "invalid_json", _("The body is not valid JSON."), status=400
+        ) from exc
     if not isinstance(body, dict):
         raise ApplicationError("invalid_json", _("The body must be a JSON object."), status=400)
     return body
@@ -90,19 +92,29 @@ def _idempotency_key(value: str | None) -> str | None:
 
 @router.post(
     "",
-    response={201: ReportCreatedOut, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut,
-              422: ErrorOut, 429: ErrorOut},
+    response={
+        201: ReportCreatedOut,
+        400: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
     summary="Make a report",
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": ReportIn.model_json_schema()}},
         },
-        "parameters": [{
-            "in": "header", "name": "Idempotency-Key", "required": False,
-            "schema": {"type": "string", "maxLength": 200},
-            "description": "Retrying with the same key returns the same report, never a new one.",
-        }],
+        "parameters": [
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "A retry with the same key returns the same report.",
+            }
+        ],
     },
 )
 def create_report(request: HttpRequest, response: HttpResponse):
@@ -114,10 +126,14 @@ def create_report(request: HttpRequest, response: HttpResponse):
     key = _idempotency_key(request.headers.get("Idempotency-Key"))
     with override(supported_language(body.get("language"))):
         data = validate_report(body)
-        if not ratelimit.allow("report", ratelimit.client_address(request),
-                               settings.REPORTS_PER_HOUR_PER_ADDRESS, 3600):
-            raise ApplicationError("rate_limited", _("Too many reports from this address. "
-                                                     "Please try again later."), status=429)
+        if not ratelimit.allow(
+            "report", ratelimit.client_address(request), settings.REPORTS_PER_HOUR_PER_ADDRESS, 3600
+        ):
+            raise ApplicationError(
+                "rate_limited",
+                _("Too many reports from this address. Please try again later."),
+                status=429,
+            )
     result = services.report_create(data=data, channel=Channel.API, idempotency_key=key)
     if not result.created:
         response["Idempotent-Replayed"] = "true"
@@ -135,15 +151,19 @@ def create_report(request: HttpRequest, response: HttpResponse):
     url_name="report_status",
     summary="Follow a report",
 )
-def report_status(request: HttpRequest, reference: str,
-                  x_passphrase: str = Header("", alias="X-Passphrase"),
-                  language: str | None = None):
+def report_status(
+    request: HttpRequest,
+    reference: str,
+    x_passphrase: str = Header("", alias="X-Passphrase"),
+    language: str | None = None,
+):
     """The status of a report in the reporter's words, with the messages staff sent.
     The passphrase goes in the ``X-Passphrase`` header, never in the URL. An unknown
     reference and a wrong passphrase get the same 404; repeated failures lock the
     reference for a while (429). ``language`` overrides the report's language."""
-    report = selectors.report_by_codes(reference=reference, passphrase=x_passphrase,
-                                       address=ratelimit.client_address(request))
+    report = selectors.report_by_codes(
+        reference=reference, passphrase=x_passphrase, address=ratelimit.client_address(request)
+    )
     lang = supported_language(language) if language else report.language
     view = selectors.status_for_reporter(report=report, language=lang)
     return 200, {

@@ -73,6 +73,8 @@ def as_report_data(draft: dict[str, Any], language: str) -> dict[str, Any]:
         "details": draft.get("details", ""),
         "urls": draft.get("urls", []),
         "safe_now": {"yes": True, "no": False}.get(safe),
-        "contact": {"kind": draft.get("contact_kind", "none"),
-                    "value": draft.get("contact_value", "")},
+        "contact": {
+            "kind": draft.get("contact_kind", "none"),
+            "value": draft.get("contact_value", ""),
+        },
     }

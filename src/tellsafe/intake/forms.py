@@ -30,8 +30,11 @@ class TextField(forms.CharField):
 
     def clean(self, value: Any) -> str:
         # Our own check first, so control characters get our kind message.
-        value = clean_text(self.to_python(value) or "", multiline=self.multiline,
-                           max_length=self.max_length or 5000)
+        value = clean_text(
+            self.to_python(value) or "",
+            multiline=self.multiline,
+            max_length=self.max_length or 5000,
+        )
         self.validate(value)
         self.run_validators(value)
         return value

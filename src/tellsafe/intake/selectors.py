@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from tellsafe.cases.models import Message
-from tellsafe.cases.status import CHILD_STATUSES, FINISHED, child_status
+from tellsafe.cases.status import CHILD_STATUSES, FINISHED, OUTCOMES, child_status
 from tellsafe.core import audit, ratelimit
 from tellsafe.core.db import write_transaction
 from tellsafe.core.errors import ApplicationError
@@ -80,8 +80,9 @@ def status_for_reporter(*, report: Report, language: str | None = None) -> Repor
         status_text = str(wording.text(f"status_{status}", report.wording_band))
     messages = [
         StatusMessage(at=m.created_at, text=m.body)
-        for m in Message.objects.filter(report=report, direction=Message.Direction.OUTBOUND)
-        .order_by("created_at")
+        for m in Message.objects.filter(
+            report=report, direction=Message.Direction.OUTBOUND
+        ).order_by("created_at")
     ]
     feedback_open = status == FINISHED and not Feedback.objects.filter(report=report).exists()
     with write_transaction():
@@ -100,5 +101,5 @@ def status_for_reporter(*, report: Report, language: str | None = None) -> Repor
         updated_at=case.updated_at,
         messages=messages,
         feedback_open=feedback_open,
-        outcome_codes=list(case.outcome_codes),
+        outcome_codes=[f"outcome_{code}" for code in case.outcome_codes if code in OUTCOMES],
     )

@@ -65,8 +65,9 @@ def report_create(
     print_ = fingerprint(data, channel) if idempotency_key else ""
     for _attempt in range(3):
         try:
-            return _create(data=data, channel=channel, idempotency_key=idempotency_key,
-                           fingerprint_=print_)
+            return _create(
+                data=data, channel=channel, idempotency_key=idempotency_key, fingerprint_=print_
+            )
         except IntegrityError:
             # Either this key was used before (answer as the first time did), or two
             # random references collided (draw again).
@@ -96,9 +97,7 @@ def _create(
     passphrase = credentials.new_passphrase()
     # The slow and pure work happens before the write lock is taken.
     passphrase_hash = credentials.hash_passphrase(passphrase)
-    contact_hash = (
-        crypto.keyed_hash(data.contact_value, "contact") if data.contact_value else ""
-    )
+    contact_hash = crypto.keyed_hash(data.contact_value, "contact") if data.contact_value else ""
     level = urgency_rules.assess(
         safe_now=data.safe_now, age_band=data.age_band, category_codes=data.categories
     )
@@ -136,20 +135,35 @@ def _create(
             _content_items(case=case, report=report, urls=data.urls, now=now)
         if idempotency_key:
             IdempotencyRecord.objects.create(
-                key=idempotency_key, fingerprint=fingerprint_, report=report,
-                passphrase=passphrase, created_at=now,
+                key=idempotency_key,
+                fingerprint=fingerprint_,
+                report=report,
+                passphrase=passphrase,
+                created_at=now,
             )
         event = audit.record(
             actor=audit.Actor("reporter", report.pk),
             action="report.create",
             object_type="case",
             object_id=case.pk,
-            data={"report": report.pk, "channel": channel, "urgency": level,
-                  "categories": list(data.categories), "urls": len(data.urls)},
+            data={
+                "report": report.pk,
+                "channel": channel,
+                "urgency": level,
+                "categories": list(data.categories),
+                "urls": len(data.urls),
+            },
         )
-    log.info("report created", extra={"report_id": report.pk, "case_id": case.pk,
-                                      "channel": channel, "urgency": level,
-                                      "audit_seq": event.seq})
+    log.info(
+        "report created",
+        extra={
+            "report_id": report.pk,
+            "case_id": case.pk,
+            "channel": channel,
+            "urgency": level,
+            "audit_seq": event.seq,
+        },
+    )
     return ReportCreated(report=report, passphrase=passphrase, created=True)
 
 
@@ -164,7 +178,10 @@ def report_add_information(*, report: Report, text: str, urls: tuple[str, ...]) 
         message = None
         if text:
             message = Message.objects.create(
-                case=case, report=report, direction=Message.Direction.INBOUND, body=text,
+                case=case,
+                report=report,
+                direction=Message.Direction.INBOUND,
+                body=text,
                 created_at=now,
             )
         if urls:
@@ -181,8 +198,9 @@ def report_add_information(*, report: Report, text: str, urls: tuple[str, ...]) 
     return message
 
 
-def feedback_give(*, report: Report, listened: int, understood: int, helped: int,
-                  comment: str) -> Feedback:
+def feedback_give(
+    *, report: Report, listened: int, understood: int, helped: int, comment: str
+) -> Feedback:
     """Record the reporter's survey answers. Only once a case is closed, and only once."""
     with write_transaction():
         case = Case.objects.select_for_update().get(pk=report.case_id)
@@ -191,8 +209,12 @@ def feedback_give(*, report: Report, listened: int, understood: int, helped: int
         if Feedback.objects.filter(report=report).exists():
             raise ApplicationError("feedback_given", "Feedback was already given.", status=409)
         feedback = Feedback.objects.create(
-            report=report, listened=listened, understood=understood, helped=helped,
-            comment=comment, created_at=timezone.now(),
+            report=report,
+            listened=listened,
+            understood=understood,
+            helped=helped,
+            comment=comment,
+            created_at=timezone.now(),
         )
         audit.record(
             actor=audit.Actor("reporter", report.pk),

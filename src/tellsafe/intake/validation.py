@@ -93,7 +93,10 @@ def validate_report(raw: Mapping[str, Any]) -> ReportInput:
         known = active_codes()
         for code in categories:
             if not isinstance(code, str) or code not in known:
-                fail("categories", _("We do not know this choice: %(code)s") % {"code": str(code)[:48]})
+                fail(
+                    "categories",
+                    _("We do not know this choice: %(code)s") % {"code": str(code)[:48]},
+                )
             elif code not in cleaned_categories:
                 cleaned_categories.append(code)
 
@@ -116,7 +119,10 @@ def validate_report(raw: Mapping[str, Any]) -> ReportInput:
     else:
         for index, url in enumerate(urls_raw):
             if not isinstance(url, str):
-                fail(f"urls.{index}", _("This does not look like a web link. Check it and try again."))
+                fail(
+                    f"urls.{index}",
+                    _("This does not look like a web link. Check it and try again."),
+                )
                 continue
             if not url.strip():
                 continue

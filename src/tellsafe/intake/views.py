@@ -24,8 +24,13 @@ from tellsafe.referrals.selectors import emergency_numbers, help_now_services
 STATUS_SESSION_KEY = "status_report"
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200,
-          audience: str | None = None) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    audience: str | None = None,
+) -> HttpResponse:
     draft = request.session.get(drafts.KEY) or {}
     audience = audience or drafts.audience(draft)
     context.setdefault("w", wording.Words(audience))
@@ -58,8 +63,11 @@ def safety(request: HttpRequest) -> HttpResponse:
 
 
 def help_now(request: HttpRequest) -> HttpResponse:
-    return _page(request, "public/help.html", {"emergency": emergency_numbers(),
-                                               "services": help_now_services()})
+    return _page(
+        request,
+        "public/help.html",
+        {"emergency": emergency_numbers(), "services": help_now_services()},
+    )
 
 
 def quick_exit(request: HttpRequest) -> HttpResponse:
@@ -73,8 +81,14 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _step(request: HttpRequest, step: str, form_class: type, template: str,
-          initial_keys: tuple[str, ...], extra: dict[str, Any] | None = None) -> HttpResponse:
+def _step(
+    request: HttpRequest,
+    step: str,
+    form_class: type,
+    template: str,
+    initial_keys: tuple[str, ...],
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
     d = drafts.get(request)
     if request.method == "POST":
         form = form_class(request.POST)
@@ -83,8 +97,7 @@ def _step(request: HttpRequest, step: str, form_class: type, template: str,
             return redirect(_next_url(request, step))
     else:
         form = form_class(initial={k: d[k] for k in initial_keys if k in d})
-    context = {"form": form, "step": step, "back": request.GET.get("back", ""),
-               **(extra or {})}
+    context = {"form": form, "step": step, "back": request.GET.get("back", ""), **(extra or {})}
     return _page(request, template, context, status=400 if form.errors else 200)
 
 
@@ -100,8 +113,9 @@ def age(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def what(request: HttpRequest) -> HttpResponse:
-    return _step(request, "what", forms.WhatForm, "public/what.html", ("concerns",),
-                 {"concerns": CONCERNS})
+    return _step(
+        request, "what", forms.WhatForm, "public/what.html", ("concerns",), {"concerns": CONCERNS}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -117,8 +131,9 @@ def details(request: HttpRequest) -> HttpResponse:
             count += 1
         form = forms.DetailsForm(request.POST, link_count=count)
         if form.is_valid():
-            drafts.update(request, details=form.cleaned_data["details"],
-                          urls=form.cleaned_data["urls"])
+            drafts.update(
+                request, details=form.cleaned_data["details"], urls=form.cleaned_data["urls"]
+            )
             if "add_link" in request.POST:
                 form = forms.DetailsForm(request.POST, link_count=count)
                 form.is_valid()
@@ -128,10 +143,17 @@ def details(request: HttpRequest) -> HttpResponse:
         initial = {"details": d.get("details", "")}
         initial.update({f"url_{i}": url for i, url in enumerate(saved_urls)})
         form = forms.DetailsForm(initial=initial, link_count=max(3, len(saved_urls) + 1))
-    return _page(request, "public/details.html",
-                 {"form": form, "step": "details", "back": request.GET.get("back", ""),
-                  "max_links": settings.MAX_REPORT_URLS},
-                 status=400 if form.errors else 200)
+    return _page(
+        request,
+        "public/details.html",
+        {
+            "form": form,
+            "step": "details",
+            "back": request.GET.get("back", ""),
+            "max_links": settings.MAX_REPORT_URLS,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -143,28 +165,48 @@ def safe(request: HttpRequest) -> HttpResponse:
             if form.cleaned_data["safe"] == "no":
                 return redirect("intake:danger")
             return redirect(_next_url(request, "safe"))
-        return _page(request, "public/safe.html",
-                     {"form": form, "emergency": emergency_numbers(), "step": "safe"}, 400)
+        return _page(
+            request,
+            "public/safe.html",
+            {"form": form, "emergency": emergency_numbers(), "step": "safe"},
+            400,
+        )
     d = drafts.get(request)
     form = forms.SafeForm(initial={"safe": d.get("safe")})
-    return _page(request, "public/safe.html",
-                 {"form": form, "emergency": emergency_numbers(), "step": "safe",
-                  "back": request.GET.get("back", "")})
+    return _page(
+        request,
+        "public/safe.html",
+        {
+            "form": form,
+            "emergency": emergency_numbers(),
+            "step": "safe",
+            "back": request.GET.get("back", ""),
+        },
+    )
 
 
 def danger(request: HttpRequest) -> HttpResponse:
     d = drafts.get(request)
-    return _page(request, "public/danger.html", {
-        "emergency": emergency_numbers(),
-        "services": help_now_services(),
-        "next": reverse(f"intake:{drafts.first_missing(d) or 'check'}"),
-    })
+    return _page(
+        request,
+        "public/danger.html",
+        {
+            "emergency": emergency_numbers(),
+            "services": help_now_services(),
+            "next": reverse(f"intake:{drafts.first_missing(d) or 'check'}"),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
-    return _step(request, "contact", forms.ContactForm, "public/contact.html",
-                 ("contact_kind", "contact_value"))
+    return _step(
+        request,
+        "contact",
+        forms.ContactForm,
+        "public/contact.html",
+        ("contact_kind", "contact_value"),
+    )
 
 
 def _report_data(request: HttpRequest) -> dict[str, Any]:
@@ -185,12 +227,15 @@ def check(request: HttpRequest) -> HttpResponse:
             if not ratelimit.allow("report", address, settings.REPORTS_PER_HOUR_PER_ADDRESS, 3600):
                 raise ApplicationError(
                     "rate_limited",
-                    _("Many reports came from this connection. Please wait a while and try "
-                      "again, or call a helpline."),
+                    _(
+                        "Many reports came from this connection. Please wait a while and try "
+                        "again, or call a helpline."
+                    ),
                     status=429,
                 )
-            result = services.report_create(data=data, channel=Channel.WEB,
-                                            idempotency_key=f"web:{d['id']}")
+            result = services.report_create(
+                data=data, channel=Channel.WEB, idempotency_key=f"web:{d['id']}"
+            )
         except ApplicationError as exc:
             error = exc
         else:
@@ -204,9 +249,17 @@ def check(request: HttpRequest) -> HttpResponse:
             drafts.clear(request)
             return redirect("intake:done")
     concerns = [c for c in CONCERNS if c.code in (d.get("concerns") or [])]
-    return _page(request, "public/check.html", {
-        "draft": d, "concerns": concerns, "error": error, "step": "check",
-    }, status=error.status if error else 200)
+    return _page(
+        request,
+        "public/check.html",
+        {
+            "draft": d,
+            "concerns": concerns,
+            "error": error,
+            "step": "check",
+        },
+        status=error.status if error else 200,
+    )
 
 
 def done(request: HttpRequest) -> HttpResponse:
@@ -215,13 +268,18 @@ def done(request: HttpRequest) -> HttpResponse:
         return redirect("intake:home")
     minutes = settings.FIRST_RESPONSE_MINUTES[result["urgency"]]
     key = "next_imminent" if result["urgency"] == "imminent" else "next_soon"
-    return _page(request, "public/done.html", {
-        "result": result,
-        "next_first": str(wording.text(key, result["audience"])) % {
-            "time": wording.duration(minutes)},
-        "services": help_now_services(),
-        "emergency": emergency_numbers() if result.get("unsafe") else [],
-    }, audience=result["audience"])
+    return _page(
+        request,
+        "public/done.html",
+        {
+            "result": result,
+            "next_first": str(wording.text(key, result["audience"]))
+            % {"time": wording.duration(minutes)},
+            "services": help_now_services(),
+            "emergency": emergency_numbers() if result.get("unsafe") else [],
+        },
+        audience=result["audience"],
+    )
 
 
 def _status_report(request: HttpRequest) -> Report | None:
@@ -251,17 +309,29 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
                 return redirect("intake:status_view")
     else:
         form = forms.StatusForm()
-    return _page(request, "public/status_lookup.html", {"form": form, "error": error},
-                 status=(error.status if error else 400 if form.errors else 200))
+    return _page(
+        request,
+        "public/status_lookup.html",
+        {"form": form, "error": error},
+        status=(error.status if error else 400 if form.errors else 200),
+    )
 
 
-FEEDBACK_QUESTIONS = [("listened", "feedback_listened"), ("understood", "feedback_understood"),
-                      ("helped", "feedback_helped")]
+FEEDBACK_QUESTIONS = [
+    ("listened", "feedback_listened"),
+    ("understood", "feedback_understood"),
+    ("helped", "feedback_helped"),
+]
 
 
 def _scale() -> list[tuple[int, str, str]]:
-    return [(1, "😞", _("Not at all")), (2, "🙁", _("Not really")), (3, "😐", _("A bit")),
-            (4, "🙂", _("Mostly")), (5, "😀", _("Yes, a lot"))]
+    return [
+        (1, "😞", _("Not at all")),
+        (2, "🙁", _("Not really")),
+        (3, "😐", _("A bit")),
+        (4, "🙂", _("Mostly")),
+        (5, "😀", _("Yes, a lot")),
+    ]
 
 
 def _track(status: str, audience: str) -> list[dict[str, str]]:
@@ -272,25 +342,40 @@ def _track(status: str, audience: str) -> list[dict[str, str]]:
     path.append("finished")
     now = path.index(status) if status in path else 0
     return [
-        {"text": str(wording.text(f"status_{s}", audience)),
-         "state": "done" if i < now else "now" if i == now else "later"}
+        {
+            "text": str(wording.text(f"status_{s}", audience)),
+            "state": "done" if i < now else "now" if i == now else "later",
+        }
         for i, s in enumerate(path)
     ]
 
 
-def _status_page(request: HttpRequest, report: Report, *, add_form=None, feedback_form=None,
-                 notice: str = "", status: int = 200) -> HttpResponse:
+def _status_page(
+    request: HttpRequest,
+    report: Report,
+    *,
+    add_form=None,
+    feedback_form=None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
     view = selectors.status_for_reporter(report=report, language=get_language())
-    return _page(request, "public/status.html", {
-        "view": view,
-        "track": _track(view.status, report.wording_band),
-        "feedback_questions": FEEDBACK_QUESTIONS,
-        "scale": _scale(),
-        "add_form": add_form or forms.AddInformationForm(),
-        "feedback_form": feedback_form or forms.FeedbackForm(),
-        "notice": notice,
-        "services": help_now_services(),
-    }, status=status, audience=report.wording_band)
+    return _page(
+        request,
+        "public/status.html",
+        {
+            "view": view,
+            "track": _track(view.status, report.wording_band),
+            "feedback_questions": FEEDBACK_QUESTIONS,
+            "scale": _scale(),
+            "add_form": add_form or forms.AddInformationForm(),
+            "feedback_form": feedback_form or forms.FeedbackForm(),
+            "notice": notice,
+            "services": help_now_services(),
+        },
+        status=status,
+        audience=report.wording_band,
+    )
 
 
 def status_view(request: HttpRequest) -> HttpResponse:
@@ -309,8 +394,9 @@ def status_add(request: HttpRequest) -> HttpResponse:
     form = forms.AddInformationForm(request.POST)
     if not form.is_valid():
         return _status_page(request, report, add_form=form, status=400)
-    services.report_add_information(report=report, text=form.cleaned_data.get("text", ""),
-                                    urls=form.cleaned_data["urls"])
+    services.report_add_information(
+        report=report, text=form.cleaned_data.get("text", ""), urls=form.cleaned_data["urls"]
+    )
     request.session["status_notice"] = _("Thank you. We added this to your report.")
     return redirect("intake:status_view")
 
@@ -347,5 +433,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         if name != "csrfmiddlewaretoken"
         for value in values
     ][:200]
-    return _page(request, "public/csrf_failure.html",
-                 {"fields": fields, "action": request.path}, status=403)
+    return _page(
+        request, "public/csrf_failure.html", {"fields": fields, "action": request.path}, status=403
+    )

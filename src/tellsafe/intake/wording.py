@@ -228,9 +228,7 @@ TEXTS: dict[str, dict[str, Promise]] = {
     "next_imminent": {
         "under_9": _("A helper will look at it very soon, within %(time)s."),
         "9_12": _("Because you are not safe, a person will read it first, within %(time)s."),
-        "helper": _(
-            "It is marked urgent: a trained person will read it within %(time)s."
-        ),
+        "helper": _("It is marked urgent: a trained person will read it within %(time)s."),
     },
     "next_soon": {
         "under_9": _("A helper will read it within %(time)s."),
@@ -285,6 +283,34 @@ TEXTS: dict[str, dict[str, Promise]] = {
         "under_9": _("We have finished. Here is what we did."),
         "9_12": _("We have finished. Here is what we did."),
         "helper": _("We have closed the case. Here is what we did."),
+    },
+    "outcome_content_removed": {
+        "9_12": _("The pictures or messages were taken down."),
+        "helper": _("The content was removed."),
+    },
+    "outcome_removal_requested": {
+        "9_12": _("We asked the website to take it down."),
+        "helper": _("We asked the website or host to remove the content."),
+    },
+    "outcome_reported_to_platform": {
+        "9_12": _("We told the app about the person who did this."),
+        "helper": _("We reported the account to the platform."),
+    },
+    "outcome_referred_support": {
+        "9_12": _("We asked people who help children to talk with you."),
+        "helper": _("We referred the child to a support service."),
+    },
+    "outcome_passed_to_police": {
+        "9_12": _("We told the police, so they can stop the person."),
+        "helper": _("We passed the report to the police."),
+    },
+    "outcome_advice_given": {
+        "9_12": _("We sent you advice about what to do next."),
+        "helper": _("We gave advice on what to do next."),
+    },
+    "outcome_no_action_possible": {
+        "9_12": _("We could not do more this time. You can always tell us again."),
+        "helper": _("We could not take further action this time."),
     },
     "feedback_title": {
         "9_12": _("How did we do?"),

@@ -30,4 +30,9 @@ class HarmCategory(models.Model):
 
     def name(self, language: str | None = None) -> str:
         language = language or get_language() or "en"
-        return self.names.get(language) or self.names.get(language.split("-")[0]) or self.names.get("en") or self.code
+        return (
+            self.names.get(language)
+            or self.names.get(language.split("-")[0])
+            or self.names.get("en")
+            or self.code
+        )

@@ -12,8 +12,13 @@ pytestmark = pytest.mark.django_db
 def _write(n):
     for i in range(n):
         with transaction.atomic():
-            audit.record(actor=audit.Actor("staff", "7"), action="case.view",
-                         object_type="case", object_id=i, data={"n": i})
+            audit.record(
+                actor=audit.Actor("staff", "7"),
+                action="case.view",
+                object_type="case",
+                object_id=i,
+                data={"n": i},
+            )
 
 
 def test_chain_verifies():

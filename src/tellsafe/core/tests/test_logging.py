@@ -10,16 +10,23 @@ def _format(record):
 
 
 def test_unknown_extras_are_dropped():
-    record = logging.makeLogRecord({"msg": "report created", "report_id": 5,
-                                    "details": "my secret story", "contact": "+91999"})
+    record = logging.makeLogRecord(
+        {"msg": "report created", "report_id": 5, "details": "my secret story", "contact": "+91999"}
+    )
     out = _format(record)
     assert out["report_id"] == 5
     assert "my secret story" not in json.dumps(out) and "+91999" not in json.dumps(out)
 
 
 def test_django_request_messages_lose_their_path():
-    record = logging.makeLogRecord({"name": "django.request", "msg": "Not Found: %s",
-                                    "args": ("/status/K7M4-Q9TX",), "status_code": 404})
+    record = logging.makeLogRecord(
+        {
+            "name": "django.request",
+            "msg": "Not Found: %s",
+            "args": ("/status/K7M4-Q9TX",),
+            "status_code": 404,
+        }
+    )
     out = _format(record)
     assert "K7M4" not in json.dumps(out)
     assert out["status_code"] == 404

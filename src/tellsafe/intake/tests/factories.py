@@ -22,5 +22,4 @@ def report_data(**overrides: Any) -> dict[str, Any]:
 
 
 def make_report(channel: str = "web", **overrides: Any) -> services.ReportCreated:
-    return services.report_create(data=validate_report(report_data(**overrides)),
-                                  channel=channel)
+    return services.report_create(data=validate_report(report_data(**overrides)), channel=channel)

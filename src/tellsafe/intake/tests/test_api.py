@@ -25,8 +25,9 @@ def test_create_returns_codes_and_a_status_url(client):
     assert report.channel == "api"
     assert body["status_url"].endswith(f"/api/v1/reports/{body['reference']}/status")
     assert ContentItem.objects.filter(report=report).count() == 2
-    status = client.get(f"/api/v1/reports/{body['reference']}/status",
-                        headers={"X-Passphrase": body["passphrase"]})
+    status = client.get(
+        f"/api/v1/reports/{body['reference']}/status", headers={"X-Passphrase": body["passphrase"]}
+    )
     assert status.status_code == 200
     assert status.json()["status"] == "received"
     assert status.json()["status_text"] == "We got your report."
@@ -34,8 +35,10 @@ def test_create_returns_codes_and_a_status_url(client):
 
 def test_status_in_the_reports_language_and_band(client):
     body = post(client, report_data(reporter="caregiver", language="hi")).json()
-    status = client.get(f"/api/v1/reports/{body['reference']}/status?language=en",
-                        headers={"X-Passphrase": body["passphrase"]}).json()
+    status = client.get(
+        f"/api/v1/reports/{body['reference']}/status?language=en",
+        headers={"X-Passphrase": body["passphrase"]},
+    ).json()
     assert status["status_text"] == "We received the report. It is waiting for a trained person."
 
 
@@ -91,8 +94,9 @@ def test_openapi_schema_and_docs(client):
 
 def test_status_with_a_wrong_passphrase_is_404(client):
     body = post(client, report_data()).json()
-    response = client.get(f"/api/v1/reports/{body['reference']}/status",
-                          headers={"X-Passphrase": "WRONG"})
+    response = client.get(
+        f"/api/v1/reports/{body['reference']}/status", headers={"X-Passphrase": "WRONG"}
+    )
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
     missing = client.get("/api/v1/reports/AAAA-AAAA/status", headers={"X-Passphrase": "x"})

@@ -51,11 +51,21 @@ def test_too_many_urls(client):
     assert_nothing_saved()
 
 
-@pytest.mark.parametrize("url", ["not a url", "ftp://e.example/x", "https://", "javascript:alert(1)",
-                                 "http://exa mple.com", "https://e.example/" + "a" * 3000])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "ftp://e.example/x",
+        "https://",
+        "javascript:alert(1)",
+        "http://exa mple.com",
+        "https://e.example/" + "a" * 3000,
+    ],
+)
 def test_malformed_urls(client, url):
-    body = assert_error_shape(post(client, report_data(urls=["https://ok.example", url])),
-                              422, "invalid_report")
+    body = assert_error_shape(
+        post(client, report_data(urls=["https://ok.example", url])), 422, "invalid_report"
+    )
     assert "urls.1" in body["fields"]
     assert_nothing_saved()
 
@@ -63,8 +73,11 @@ def test_malformed_urls(client, url):
 @pytest.mark.parametrize("field", ["details", "contact"])
 @pytest.mark.parametrize("bad", ["a\x00b", "bell\x07", "esc\x1b[31m", "c1\x85", "\ud800"])
 def test_control_characters(client, field, bad):
-    data = report_data(details=bad) if field == "details" else report_data(
-        contact={"kind": "email", "value": "a@b.example" + bad})
+    data = (
+        report_data(details=bad)
+        if field == "details"
+        else report_data(contact={"kind": "email", "value": "a@b.example" + bad})
+    )
     raw = json.dumps(data)  # \ud800 is sent as a JSON escape, as a client would
     body = assert_error_shape(post(client, raw), 422, "invalid_report")
     key = "details" if field == "details" else "contact.value"
@@ -86,36 +99,41 @@ def test_unknown_language_falls_back_to_the_default(client):
 
 
 def test_errors_come_in_the_reporters_language(client):
-    body = assert_error_shape(post(client, report_data(language="hi", categories=["nope"])),
-                              422, "invalid_report")
+    body = assert_error_shape(
+        post(client, report_data(language="hi", categories=["nope"])), 422, "invalid_report"
+    )
     english = "We do not know this choice: nope"
     assert body["fields"]["categories"][0] != english
     assert "nope" in body["fields"]["categories"][0]
 
 
 def test_unknown_category(client):
-    body = assert_error_shape(post(client, report_data(categories=["sextortion", "made_up"])),
-                              422, "invalid_report")
+    body = assert_error_shape(
+        post(client, report_data(categories=["sextortion", "made_up"])), 422, "invalid_report"
+    )
     assert "made_up" in body["fields"]["categories"][0]
     assert_nothing_saved()
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"reporter": "alien"}, "reporter"),
-    ({"age_band": "7"}, "age_band"),
-    ({"categories": []}, "categories"),
-    ({"categories": "csam"}, "categories"),
-    ({"safe_now": "no"}, "safe_now"),
-    ({"details": 5}, "details"),
-    ({"details": "x" * 6000}, "details"),
-    ({"urls": "https://a.example"}, "urls"),
-    ({"urls": [5]}, "urls.0"),
-    ({"contact": {"kind": "pigeon"}}, "contact.kind"),
-    ({"contact": {"kind": "sms", "value": ""}}, "contact.value"),
-    ({"contact": {"kind": "sms", "value": "12"}}, "contact.value"),
-    ({"contact": {"kind": "email", "value": "not-an-email"}}, "contact.value"),
-    ({"contact": "email"}, "contact"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"reporter": "alien"}, "reporter"),
+        ({"age_band": "7"}, "age_band"),
+        ({"categories": []}, "categories"),
+        ({"categories": "csam"}, "categories"),
+        ({"safe_now": "no"}, "safe_now"),
+        ({"details": 5}, "details"),
+        ({"details": "x" * 6000}, "details"),
+        ({"urls": "https://a.example"}, "urls"),
+        ({"urls": [5]}, "urls.0"),
+        ({"contact": {"kind": "pigeon"}}, "contact.kind"),
+        ({"contact": {"kind": "sms", "value": ""}}, "contact.value"),
+        ({"contact": {"kind": "sms", "value": "12"}}, "contact.value"),
+        ({"contact": {"kind": "email", "value": "not-an-email"}}, "contact.value"),
+        ({"contact": "email"}, "contact"),
+    ],
+)
 def test_each_field_is_validated(client, patch, field):
     body = assert_error_shape(post(client, report_data(**patch)), 422, "invalid_report")
     assert field in body["fields"], body
@@ -129,24 +147,48 @@ def test_not_json_or_not_an_object(client, raw):
 
 
 def test_bad_idempotency_key(client):
-    assert_error_shape(post(client, report_data(), **{"Idempotency-Key": "x" * 300}), 400,
-                       "invalid_idempotency_key")
+    assert_error_shape(
+        post(client, report_data(), **{"Idempotency-Key": "x" * 300}),
+        400,
+        "invalid_idempotency_key",
+    )
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(
-    st.sampled_from(["reporter", "age_band", "language", "categories", "details", "urls",
-                     "safe_now", "contact", "other"]),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-                 lambda children: st.lists(children, max_size=4)
-                 | st.dictionaries(st.text(max_size=8), children, max_size=3),
-                 max_leaves=8),
-))
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "reporter",
+                "age_band",
+                "language",
+                "categories",
+                "details",
+                "urls",
+                "safe_now",
+                "contact",
+                "other",
+            ]
+        ),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(st.text(max_size=8), children, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+    )
+)
 def test_no_body_ever_gets_a_500(client, body):
     response = post(client, body)
     assert response.status_code in (201, 400, 409, 422, 429)
-    assert set(response.json()) in ({"error", "message", "fields"},
-                                    {"reference", "passphrase", "status_url"})
+    assert set(response.json()) in (
+        {"error", "message", "fields"},
+        {"reference", "passphrase", "status_url"},
+    )
 
 
 def test_missing_csrf_token_lets_the_child_retry_without_losing_words(client):
@@ -154,8 +196,9 @@ def test_missing_csrf_token_lets_the_child_retry_without_losing_words(client):
 
     strict = Client(enforce_csrf_checks=True)
     strict.get("/report/who/")
-    response = strict.post("/report/details/", {"details": "my words stay", "link_count": "3",
-                                                "url_0": "a.example"})
+    response = strict.post(
+        "/report/details/", {"details": "my words stay", "link_count": "3", "url_0": "a.example"}
+    )
     assert response.status_code == 403
     html = response.content.decode()
     assert "Please press the button again" in html
@@ -163,9 +206,15 @@ def test_missing_csrf_token_lets_the_child_retry_without_losing_words(client):
     assert 'name="csrfmiddlewaretoken"' in html
     # Pressing "Try again" posts the same words with the fresh token.
     token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    retry = strict.post("/report/details/", {"csrfmiddlewaretoken": token,
-                                             "details": "my words stay", "link_count": "3",
-                                             "url_0": "a.example"})
+    retry = strict.post(
+        "/report/details/",
+        {
+            "csrfmiddlewaretoken": token,
+            "details": "my words stay",
+            "link_count": "3",
+            "url_0": "a.example",
+        },
+    )
     assert retry.status_code == 302
     assert strict.session["draft"]["details"] == "my words stay"
 

@@ -27,9 +27,15 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -42,8 +48,11 @@ def page(browser, live_server):
     outside = []
     context.route(
         "**/*",
-        lambda route: route.continue_() if route.request.url.startswith(live_server.url)
-        else (outside.append(route.request.url), route.abort()),
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(live_server.url)
+            else (outside.append(route.request.url), route.abort())
+        ),
     )
     page = context.new_page()
     yield page
@@ -130,3 +139,49 @@ def test_urdu_pages_are_right_to_left(page, live_server):
     page.wait_for_load_state()
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "ur"
+
+
+A11Y_PAGES = [
+    "/",
+    "/report/who/",
+    "/report/age/",
+    "/report/what/",
+    "/report/details/",
+    "/report/safe/",
+    "/report/contact/",
+    "/status/",
+    "/safety/",
+    "/help/",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_public_pages_pass_axe_wcag_2_2_aa(page, live_server, language):
+    """Automated WCAG 2.2 A/AA checks (axe-core) on every step, left-to-right and
+    right-to-left. Automated checks find only part of the problems; they are a floor."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    EmergencyNumber.objects.create(names={"en": "Police"}, number="112")
+    axe = Axe()
+    page.goto("/")
+    if language != "en":
+        page.locator(f"footer button[value={language}]").click()
+        page.wait_for_load_state()
+    problems = {}
+    for path in A11Y_PAGES:
+        page.goto(path)
+        results = axe.run(
+            page,
+            options={
+                "runOnly": {
+                    "type": "tag",
+                    "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+                }
+            },
+        )
+        if results.violations_count:
+            problems[path] = [(v["id"], v["help"]) for v in results.response["violations"]]
+        if path == "/report/who/":  # answer so the later steps show their own page
+            page.locator("input[value=child]").check()
+            page.locator("button.primary").click()
+    assert not problems, problems

@@ -46,7 +46,8 @@ def test_placeholders_are_kept(code):
         for target in targets:
             if entry.msgid_plural:  # a plural form may leave out the number itself
                 assert set(PLACEHOLDER.findall(target)) <= set(
-                    PLACEHOLDER.findall(entry.msgid + entry.msgid_plural)), entry.msgid
+                    PLACEHOLDER.findall(entry.msgid + entry.msgid_plural)
+                ), entry.msgid
             else:
                 assert sorted(PLACEHOLDER.findall(target)) == wanted, entry.msgid
 
@@ -85,12 +86,19 @@ def test_catalogues_hold_every_string_of_the_code(tmp_path, monkeypatch):
     from django.test import override_settings
 
     copy = tmp_path / "tellsafe"
-    shutil.copytree(settings.PACKAGE_DIR, copy,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    shutil.copytree(
+        settings.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+    )
     monkeypatch.chdir(copy)
     with override_settings(LOCALE_PATHS=[copy / "locale"]):
-        call_command("makemessages", locale=[LANGUAGES[0]], no_obsolete=True,
-                     no_location=True, ignore_patterns=["tests/*", "conftest.py"], verbosity=0)
+        call_command(
+            "makemessages",
+            locale=[LANGUAGES[0]],
+            no_obsolete=True,
+            no_location=True,
+            ignore_patterns=["tests/*", "conftest.py"],
+            verbosity=0,
+        )
     fresh_po = polib.pofile(str(copy / "locale" / LANGUAGES[0] / "LC_MESSAGES" / "django.po"))
     fresh = {(e.msgctxt, e.msgid) for e in fresh_po}
     shipped = {(e.msgctxt, e.msgid) for e in catalogue(LANGUAGES[0])}

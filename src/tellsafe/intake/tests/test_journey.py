@@ -17,17 +17,28 @@ STORY = "A man in a game asked me for photos and now says he will share them."
 def walk(client, *, reporter="child", age="9_12", safe="yes", contact=("none", "")):
     assert client.post("/report/who/", {"reporter": reporter}).status_code == 302
     assert client.post("/report/age/", {"age_band": age}).status_code == 302
-    assert client.post("/report/what/", {"concerns": ["asked_pictures", "threat_share"]}).status_code == 302
-    response = client.post("/report/details/", {
-        "details": STORY, "link_count": "3",
-        "url_0": "insta.example/some.account", "url_1": "https://chat.example/m/1", "url_2": "",
-    })
+    assert (
+        client.post("/report/what/", {"concerns": ["asked_pictures", "threat_share"]}).status_code
+        == 302
+    )
+    response = client.post(
+        "/report/details/",
+        {
+            "details": STORY,
+            "link_count": "3",
+            "url_0": "insta.example/some.account",
+            "url_1": "https://chat.example/m/1",
+            "url_2": "",
+        },
+    )
     assert response.status_code == 302
     response = client.post("/report/safe/", {"safe": safe})
     assert response.status_code == 302
     if safe == "no":
         assert response["Location"] == "/report/help-now/"
-    response = client.post("/report/contact/", {"contact_kind": contact[0], "contact_value": contact[1]})
+    response = client.post(
+        "/report/contact/", {"contact_kind": contact[0], "contact_value": contact[1]}
+    )
     assert response["Location"] == "/report/check/"
     check = client.get("/report/check/")
     assert check.status_code == 200
@@ -42,7 +53,11 @@ def test_whole_journey_creates_one_case_and_shows_codes(client):
     assert report.channel == "web" and report.reporter_kind == "child"
     assert report.details == STORY
     assert set(report.categories.values_list("code", flat=True)) == {
-        "grooming", "self_generated", "sextortion", "image_sharing"}
+        "grooming",
+        "self_generated",
+        "sextortion",
+        "image_sharing",
+    }
     assert report.case.urgency == "high"  # sextortion
     urls = sorted(ContentItem.objects.values_list("host", flat=True))
     assert urls == ["chat.example", "insta.example"]
@@ -142,8 +157,10 @@ def test_change_from_check_returns_to_check(client):
 
 def test_add_another_link_without_javascript(client):
     client.post("/report/who/", {"reporter": "child"})
-    response = client.post("/report/details/", {
-        "details": "keep me", "link_count": "3", "url_0": "a.example", "add_link": "1"})
+    response = client.post(
+        "/report/details/",
+        {"details": "keep me", "link_count": "3", "url_0": "a.example", "add_link": "1"},
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="url_3"' in html and "keep me" in html

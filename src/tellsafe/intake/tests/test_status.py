@@ -13,14 +13,24 @@ pytestmark = pytest.mark.django_db
 
 
 def open_status(client, created, passphrase=None):
-    return client.post("/status/", {"reference": created.report.reference.lower(),
-                                    "passphrase": passphrase or created.passphrase})
+    return client.post(
+        "/status/",
+        {
+            "reference": created.report.reference.lower(),
+            "passphrase": passphrase or created.passphrase,
+        },
+    )
 
 
 def test_status_shows_child_words_and_staff_messages(client):
     created = make_report(age_band="9_12")
-    Message.objects.create(case=created.report.case, report=created.report, direction="out",
-                           body="Hello, we are looking at this now.", created_at=timezone.now())
+    Message.objects.create(
+        case=created.report.case,
+        report=created.report,
+        direction="out",
+        body="Hello, we are looking at this now.",
+        created_at=timezone.now(),
+    )
     response = open_status(client, created)
     assert response["Location"] == "/status/view/"
     page = client.get("/status/view/").content.decode()
@@ -28,8 +38,9 @@ def test_status_shows_child_words_and_staff_messages(client):
     assert "Hello, we are looking at this now." in page
     Case.objects.filter(pk=created.report.case_id).update(status="in_review")
     assert "Someone is reading it now." in client.get("/status/view/").content.decode()
-    Case.objects.filter(pk=created.report.case_id).update(status="action_taken",
-                                                          action="notice_sent")
+    Case.objects.filter(pk=created.report.case_id).update(
+        status="action_taken", action="notice_sent"
+    )
     assert "We asked the website to remove it." in client.get("/status/view/").content.decode()
     Case.objects.filter(pk=created.report.case_id).update(action="content_removed")
     assert "It has been removed." in client.get("/status/view/").content.decode()
@@ -45,8 +56,9 @@ def test_codes_work_with_spaces_and_small_letters(client):
 def test_add_information_joins_the_same_case(client):
     created = make_report()
     open_status(client, created)
-    response = client.post("/status/add/", {"text": "He wrote again today.",
-                                            "url": "new.example/post/2"})
+    response = client.post(
+        "/status/add/", {"text": "He wrote again today.", "url": "new.example/post/2"}
+    )
     assert response["Location"] == "/status/view/"
     assert "We added this to your report." in client.get("/status/view/").content.decode()
     message = Message.objects.get(direction="in")
@@ -75,12 +87,19 @@ def test_feedback_once_the_case_is_closed(client):
     created = make_report()
     open_status(client, created)
     assert "How did we do?" not in client.get("/status/view/").content.decode()
-    Case.objects.filter(pk=created.report.case_id).update(status="closed")
+    Case.objects.filter(pk=created.report.case_id).update(
+        status="closed", outcome_codes=["content_removed", "referred_support", "bogus"]
+    )
     page = client.get("/status/view/").content.decode()
     assert "We have finished. Here is what we did." in page
+    assert "The pictures or messages were taken down." in page
+    assert "We asked people who help children to talk with you." in page
+    assert "bogus" not in page
     assert "How did we do?" in page and "Did we listen to you?" in page
-    response = client.post("/status/feedback/", {"listened": "5", "understood": "4",
-                                                 "helped": "3", "comment": "thank you"})
+    response = client.post(
+        "/status/feedback/",
+        {"listened": "5", "understood": "4", "helped": "3", "comment": "thank you"},
+    )
     assert response["Location"] == "/status/view/"
     feedback = Feedback.objects.get()
     assert (feedback.listened, feedback.understood, feedback.helped) == (5, 4, 3)
@@ -113,7 +132,11 @@ def test_wrong_passphrases_lock_the_reference_without_revealing_it(client):
     unknown = client.post("/status/", {"reference": "AAAA-AAAA", "passphrase": "XXXX-XXXX-XXXX"})
     assert [r.status_code for r in wrong] == [404, 404, 404]
     assert unknown.status_code == 404
-    assert wrong[0].content.decode().count("do not match") == unknown.content.decode().count("do not match") == 1
+    assert (
+        wrong[0].content.decode().count("do not match")
+        == unknown.content.decode().count("do not match")
+        == 1
+    )
     locked = open_status(client, created)  # right codes, but locked now
     assert locked.status_code == 429
     assert "Too many tries" in locked.content.decode()

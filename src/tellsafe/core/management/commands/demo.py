@@ -33,21 +33,46 @@ STAFF = [
 ]
 
 SAMPLE_REPORTS: list[dict[str, Any]] = [
-    {"reporter": "child", "age_band": "13_15", "language": "en",
-     "categories": ["sextortion", "image_sharing"],
-     "details": "Someone I met in a game says he will send my photos to my class unless I pay.",
-     "urls": ["https://social.example/profile/demo-account-1"], "safe_now": True,
-     "contact": {"kind": "whatsapp", "value": "+919800000001"}},
-    {"reporter": "caregiver", "age_band": "9_12", "language": "hi",
-     "categories": ["grooming"],
-     "details": "My daughter gets messages from an adult asking her to keep secrets.",
-     "urls": [], "safe_now": None, "contact": {"kind": "email", "value": "parent@example.org"}},
-    {"reporter": "child", "age_band": "9_12", "language": "ur", "categories": ["other"],
-     "details": "", "urls": [], "safe_now": False, "contact": {"kind": "none"}},
-    {"reporter": "professional", "age_band": "16_17", "language": "en",
-     "categories": ["csam"], "details": "Found while moderating a forum.",
-     "urls": ["https://files.example/abc123", "https://files.example/def456"],
-     "safe_now": None, "contact": {"kind": "none"}},
+    {
+        "reporter": "child",
+        "age_band": "13_15",
+        "language": "en",
+        "categories": ["sextortion", "image_sharing"],
+        "details": "Someone I met in a game says he will send my photos to my class unless I pay.",
+        "urls": ["https://social.example/profile/demo-account-1"],
+        "safe_now": True,
+        "contact": {"kind": "whatsapp", "value": "+919800000001"},
+    },
+    {
+        "reporter": "caregiver",
+        "age_band": "9_12",
+        "language": "hi",
+        "categories": ["grooming"],
+        "details": "My daughter gets messages from an adult asking her to keep secrets.",
+        "urls": [],
+        "safe_now": None,
+        "contact": {"kind": "email", "value": "parent@example.org"},
+    },
+    {
+        "reporter": "child",
+        "age_band": "9_12",
+        "language": "ur",
+        "categories": ["other"],
+        "details": "",
+        "urls": [],
+        "safe_now": False,
+        "contact": {"kind": "none"},
+    },
+    {
+        "reporter": "professional",
+        "age_band": "16_17",
+        "language": "en",
+        "categories": ["csam"],
+        "details": "Found while moderating a forum.",
+        "urls": ["https://files.example/abc123", "https://files.example/def456"],
+        "safe_now": None,
+        "contact": {"kind": "none"},
+    },
 ]
 
 
@@ -79,8 +104,13 @@ class Command(BaseCommand):
             if User.objects.filter(username=username).exists():
                 continue
             password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-            User.objects.create_user(username=username, password=password, role=role,
-                                     team=team, email=f"{username}@tellsafe.invalid")
+            User.objects.create_user(
+                username=username,
+                password=password,
+                role=role,
+                team=team,
+                email=f"{username}@tellsafe.invalid",
+            )
             created.append((username, role, password))
         if created:
             self.stdout.write("")

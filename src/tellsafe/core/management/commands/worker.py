@@ -15,10 +15,13 @@ class Command(DBWorkerCommand):
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--no-schedule", action="store_true",
-                            help="Do not enqueue periodic tasks from this worker.")
+        parser.add_argument(
+            "--no-schedule",
+            action="store_true",
+            help="Do not enqueue periodic tasks from this worker.",
+        )
 
-    def handle(self, *args: Any, no_schedule: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, no_schedule: bool = False, **options: Any) -> None:  # type: ignore[override]
         options.setdefault("reload", False)
         stop = threading.Event()
         if not no_schedule and not options.get("batch"):
