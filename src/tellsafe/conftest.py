@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from tellsafe.cases import urgency
 from tellsafe.taxonomy import selectors as taxonomy_selectors
 
 
@@ -11,6 +12,7 @@ def _fresh_caches():
     """Rate-limit counters and cached taxonomy codes must not leak between tests."""
     cache.clear()
     taxonomy_selectors.forget_cached()
+    urgency.forget_cached()
     yield
     cache.clear()
 
@@ -26,4 +28,9 @@ def _taxonomy_after_flush(request):
         from tellsafe.taxonomy.seed import seed
 
         seed(HarmCategory)
+        from tellsafe.cases.models import UrgencyRule
+
+        if not UrgencyRule.objects.exists():
+            for rule in urgency.DEFAULT_RULES:
+                UrgencyRule.objects.create(**rule)
     yield

@@ -47,11 +47,27 @@ class Case(models.Model):
     # Codes of what was done, shown to the child when the case is closed.
     outcome_codes = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_cases",
+    )
+    team = models.CharField(max_length=64, blank=True)  # "" = the shared triage queue
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             # The triage queue: open cases, most urgent first, then oldest first.
             models.Index(fields=["status", "urgency_rank", "created_at"], name="case_queue_idx"),
+            # Escalation sweep: open cases whose first response is due.
+            models.Index(fields=["first_response_at", "first_response_due"],
+                         name="case_due_idx"),
+            # Retention sweep: closed cases by closing date.
+            models.Index(fields=["closed_at"], name="case_closed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -105,3 +121,100 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.direction})"
+
+
+class Note(models.Model):
+    """A staff note on a case: encrypted, never shown to the reporter."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = EncryptedTextField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"
+
+
+class Approval(models.Model):
+    """A supervisor's decision on an action that needs one (closing with no action,
+    anything that leaves the system). Kept for ever, with who asked and who decided."""
+
+    class Kind(models.TextChoices):
+        CLOSE_NO_ACTION = "close_no_action", "Close with no action"
+        FORWARD_POLICE = "forward_police", "Forward to law enforcement"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="approvals")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    reason = models.TextField(blank=True)  # the requester's justification, no narrative
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"approval {self.pk} {self.kind} {self.state}"
+
+
+class Contact(models.Model):
+    """A contact that is not a case (silent call, prank, wrong number...). Counted for
+    statistics; it never enters the queue."""
+
+    class Kind(models.TextChoices):
+        SILENT = "silent", "Silent call"
+        PRANK = "prank", "Prank"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        ABUSIVE = "abusive", "Abusive caller"
+        INFORMATION = "information", "Asked for information only"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=16)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"contact {self.pk} {self.kind}"
+
+
+class UrgencyRule(models.Model):
+    """A triage rule, kept as data an administrator can edit. Rules are tried in
+    ``position`` order and the first that matches sets the urgency; a report no rule
+    matches is normal. A rule matches when every condition it sets holds."""
+
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    urgency = models.CharField(max_length=16, choices=Urgency.choices)
+    when_not_safe = models.BooleanField(
+        default=False, help_text="Match only when the reporter said they are not safe now."
+    )
+    categories = models.JSONField(
+        default=list, blank=True, help_text="Harm category codes; any one matches. Empty: any."
+    )
+    age_bands = models.JSONField(
+        default=list, blank=True, help_text="Age bands; any one matches. Empty: any."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, *, safe_now: bool | None, age_band: str, category_codes: set[str]) -> bool:
+        if self.when_not_safe and safe_now is not False:
+            return False
+        if self.categories and not category_codes & set(self.categories):
+            return False
+        return not (self.age_bands and age_band not in self.age_bands)

@@ -1,31 +1,53 @@
-"""Initial urgency of a new case, and when its first response is due.
-
-These are the default rules from the case desk design: imminent danger first; sextortion
-and grooming of a child under 13 next. The desk issue turns them into data an
-administrator can edit; until then they live here, in one function.
-"""
+"""Initial urgency of a new case, from the urgency rules (cases.UrgencyRule, data an
+administrator edits), and when its first response is due (TELLSAFE_FIRST_RESPONSE_*)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from tellsafe.cases.models import Urgency
+from tellsafe.cases.models import Urgency, UrgencyRule
 
-HIGH_FOR_UNDER_13 = {"sextortion", "grooming", "livestreaming", "trafficking", "contact_abuse"}
-HIGH_FOR_ALL = {"sextortion", "livestreaming", "trafficking"}
-UNDER_13 = {"under_9", "9_12"}
+_TTL_SECONDS = 30.0
+_cached: tuple[float, list[UrgencyRule]] | None = None
+
+# The rules every installation starts with (seeded by a data migration).
+DEFAULT_RULES = [
+    {"position": 10, "name": "Not safe right now", "urgency": "imminent", "when_not_safe": True},
+    {"position": 20, "name": "Sextortion, live-streamed abuse or trafficking",
+     "urgency": "high", "categories": ["sextortion", "livestreaming", "trafficking"]},
+    {"position": 30, "name": "Grooming or contact abuse of a child under 13", "urgency": "high",
+     "categories": ["grooming", "contact_abuse", "self_generated", "image_sharing"],
+     "age_bands": ["under_9", "9_12"]},
+    {"position": 40, "name": "Abuse material of a real child", "urgency": "high",
+     "categories": ["csam"]},
+]
+
+
+def rules() -> list[UrgencyRule]:
+    """Active rules in order; each process keeps them for a few seconds."""
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > _TTL_SECONDS:
+        _cached = (now, list(UrgencyRule.objects.filter(active=True)))
+    return _cached[1]
+
+
+def forget_cached() -> None:
+    global _cached
+    _cached = None
 
 
 def assess(*, safe_now: bool | None, age_band: str, category_codes: Iterable[str]) -> Urgency:
     codes = set(category_codes)
-    if safe_now is False:
-        return Urgency.IMMINENT
-    if codes & HIGH_FOR_ALL or (age_band in UNDER_13 and codes & HIGH_FOR_UNDER_13):
-        return Urgency.HIGH
-    return Urgency.NORMAL
+    for rule in rules():
+        if rule.matches(safe_now=safe_now, age_band=age_band, category_codes=codes):
+            return Urgency(rule.urgency)
+    # Whatever the rules say, a child who is not safe now is never left at "normal".
+    return Urgency.IMMINENT if safe_now is False else Urgency.NORMAL
 
 
 def first_response_due(urgency: str, start: datetime) -> datetime:

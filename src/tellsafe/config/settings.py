@@ -27,9 +27,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "django.contrib.messages",
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "tellsafe.core",
     "tellsafe.accounts",
     "tellsafe.taxonomy",
@@ -49,13 +53,33 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tellsafe.core.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tellsafe.config.urls"
 WSGI_APPLICATION = "tellsafe.config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # counts failures and locks out
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+LOGIN_REDIRECT_URL = "desk:queue"
+# Failed staff logins: lock the username+address pair after AXES_FAILURE_LIMIT tries.
+AXES_FAILURE_LIMIT = env.integer("TELLSAFE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env.integer("TELLSAFE_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = env.get("TELLSAFE_OTP_ISSUER", "tellsafe") or "tellsafe"
+# Staff sessions end after this many seconds without a request (the desk).
+STAFF_IDLE_SECONDS = env.integer("TELLSAFE_STAFF_IDLE_SECONDS", 30 * 60)
 
 TEMPLATES = [
     {
@@ -68,6 +92,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "tellsafe.core.context_processors.public",
+                "tellsafe.accounts.context_processors.desk",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     }
@@ -256,3 +282,20 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "ERROR"},
     },
 }
+
+# --- Case desk ---------------------------------------------------------------------------
+# Notifier plugins used to escalate overdue cases (cases/notifiers): console, email.
+ESCALATION_NOTIFIERS = env.csv("TELLSAFE_ESCALATION_NOTIFIERS", "console")
+ONCALL_EMAIL = env.get("TELLSAFE_ONCALL_EMAIL", "") or ""
+EMAIL_BACKEND = env.get("TELLSAFE_EMAIL_BACKEND",
+                        "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.get("TELLSAFE_SMTP_HOST", "localhost")
+EMAIL_PORT = env.integer("TELLSAFE_SMTP_PORT", 25)
+EMAIL_HOST_USER = env.get("TELLSAFE_SMTP_USER", "") or ""
+EMAIL_HOST_PASSWORD = env.get("TELLSAFE_SMTP_PASSWORD", "") or ""
+EMAIL_USE_TLS = env.boolean("TELLSAFE_SMTP_TLS", False)
+DEFAULT_FROM_EMAIL = env.get("TELLSAFE_FROM_EMAIL", "tellsafe@localhost")
+
+# --- Retention and key rotation ---
+# Closed cases are anonymised this many days after closing (cases.retention, run daily).
+RETENTION_DAYS = env.integer("TELLSAFE_RETENTION_DAYS", 365)

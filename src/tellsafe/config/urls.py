@@ -9,5 +9,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("desk/account/", include("tellsafe.accounts.urls")),
+    path("desk/", include("tellsafe.cases.urls")),
     path("", include("tellsafe.intake.urls")),
 ]

@@ -21,7 +21,10 @@ class Entry:
     every_seconds: int
 
 
-ENTRIES: tuple[Entry, ...] = (Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),)
+ENTRIES: tuple[Entry, ...] = (
+    Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),
+    Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),
+)
 
 
 def start(stop: threading.Event, entries: tuple[Entry, ...] = ENTRIES) -> threading.Thread:
