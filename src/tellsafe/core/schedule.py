@@ -23,6 +23,7 @@ class Entry:
 
 ENTRIES: tuple[Entry, ...] = (
     Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),
+    Entry("tellsafe.cases.escalation.escalate_overdue_task", 60),
     Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),
 )
 
