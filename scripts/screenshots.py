@@ -26,7 +26,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 390, "height": 844}, base_url=BASE)
         page.goto("/")
         if LANG != "en":
-            page.locator(f"footer button[value={LANG}]").click()
+            page.locator(f"footer a[hreflang={LANG}]").click()
         shot = lambda name: page.screenshot(path=OUT / f"{LANG}-{name}.png", full_page=True)  # noqa: E731
         shot("01-home")
         page.goto("/report/who/")

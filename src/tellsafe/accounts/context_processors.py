@@ -18,5 +18,6 @@ def desk(request: HttpRequest) -> dict[str, Any]:
             "phone": has_perm(user, Perm.PHONE_REPORT),
             "approve": has_perm(user, Perm.APPROVE),
             "audit": has_perm(user, Perm.AUDIT_VIEW),
+            "configure": has_perm(user, Perm.CONFIGURE),
         }
     }

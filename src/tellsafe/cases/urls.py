@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tellsafe.cases import views, views_desk
+from tellsafe.cases import views, views_config, views_desk
 
 app_name = "desk"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     path("attention/", views_desk.attention, name="attention"),
     path("audit/", views_desk.audit_log, name="audit"),
     path("audit/export.csv", views_desk.audit_export, name="audit_export"),
+    path("settings/urgency/", views_config.urgency_rules, name="urgency_rules"),
+    path("settings/urgency/new/", views_config.urgency_rule_edit, name="urgency_rule_new"),
+    path("settings/urgency/<int:rule_id>/", views_config.urgency_rule_edit, name="urgency_rule"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -45,7 +46,9 @@ def _error(
 def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if exc.status == 429:
-        response["Retry-After"] = "60"
+        response["Retry-After"] = str(
+            settings.STATUS_LOCK_SECONDS if exc.code == "locked" else 3600
+        )
     return response
 
 

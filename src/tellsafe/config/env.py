@@ -8,7 +8,6 @@ the same way.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -59,13 +58,3 @@ def integer(name: str, default: int) -> int:
 def csv(name: str, default: str = "") -> list[str]:
     value = get(name, default) or ""
     return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def json_value(name: str, default: Any) -> Any:
-    value = get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ImproperlyConfigured(f"{name} must be valid JSON: {exc.msg}.") from exc

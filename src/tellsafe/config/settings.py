@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tellsafe.core.middleware.RequestLogMiddleware",
+    "tellsafe.core.middleware.NoStoreMiddleware",
+    "tellsafe.core.middleware.ApiErrorShapeMiddleware",
     "tellsafe.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -55,8 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tellsafe.accounts.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tellsafe.core.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -179,6 +181,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env.boolean("TELLSAFE_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: none; the
+# client address is REMOTE_ADDR). Rate limits and lock-outs count per client address.
+TRUSTED_PROXIES = env.integer("TELLSAFE_TRUSTED_PROXIES", 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # same-origin: other sites get no referrer, and our own form posts keep their Origin
 # header (with no-referrer, browsers send "Origin: null" and CSRF checks fail).
@@ -258,6 +263,7 @@ STATUS_MAX_FAILURES = env.integer("TELLSAFE_STATUS_MAX_FAILURES", 5)
 STATUS_ADDRESS_MAX_FAILURES = env.integer("TELLSAFE_STATUS_ADDRESS_MAX_FAILURES", 30)
 STATUS_LOCK_SECONDS = env.integer("TELLSAFE_STATUS_LOCK_SECONDS", 15 * 60)
 IDEMPOTENCY_SECONDS = env.integer("TELLSAFE_IDEMPOTENCY_SECONDS", 24 * 3600)
+TASK_RESULT_DAYS = env.integer("TELLSAFE_TASK_RESULT_DAYS", 14)
 # First-response promise per urgency, in minutes; the confirmation page quotes it.
 FIRST_RESPONSE_MINUTES = {
     "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),
@@ -299,3 +305,9 @@ DEFAULT_FROM_EMAIL = env.get("TELLSAFE_FROM_EMAIL", "tellsafe@localhost")
 # --- Retention and key rotation ---
 # Closed cases are anonymised this many days after closing (cases.retention, run daily).
 RETENTION_DAYS = env.integer("TELLSAFE_RETENTION_DAYS", 365)
+
+# --- Staff security ---
+# Idle sign-out of the desk: tellsafe.accounts.middleware (STAFF_IDLE_SECONDS above).
+# A locked-out sign-in gets the sign-in page with the lock-out message (429), not axes'
+# plain-text answer.
+AXES_LOCKOUT_CALLABLE = "tellsafe.accounts.views.lockout_response"

@@ -1,5 +1,5 @@
 """The audit log: every read of case data and every change writes one event, in the
-same transaction as the change itself (DESIGN.md, rule 4).
+same transaction as the change itself (see SECURITY.md).
 
 Events form a hash chain. Writers serialise on the chain head: PostgreSQL takes a
 transaction-scoped advisory lock, and SQLite already runs one writer at a time (our

@@ -34,6 +34,8 @@ class EncryptedTextField(models.TextField):
         return crypto.decrypt(value, self.context)
 
     def get_lookup(self, lookup_name: str) -> Any:
-        if lookup_name not in {"isnull", "exact"}:
-            raise TypeError("Encrypted fields cannot be searched.")
+        # Each encryption uses a fresh nonce, so equality can never match: only "is it
+        # empty" questions make sense.
+        if lookup_name != "isnull":
+            raise TypeError("Encrypted fields cannot be searched; use a keyed hash column.")
         return super().get_lookup(lookup_name)

@@ -84,3 +84,30 @@ class NoStoreMiddleware:
         if not request.path.startswith(settings.STATIC_URL):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class ApiErrorShapeMiddleware:
+    """Answers from outside the API's own handlers (an unknown /api/ path, a method the
+    endpoint does not take) get the API's one error shape instead of an HTML page."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code in (404, 405)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = (
+                ("not_found", "There is no such endpoint.")
+                if response.status_code == 404
+                else ("method_not_allowed", "This endpoint does not take that method.")
+            )
+            shaped = JsonResponse({"error": code, "message": message, "fields": {}},
+                                  status=response.status_code)
+            if "Allow" in response:
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response

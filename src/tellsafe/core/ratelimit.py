@@ -5,6 +5,9 @@ Keys are keyed hashes, so the cache never holds an address or a reference in cle
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -12,7 +15,15 @@ from tellsafe.core import crypto
 
 
 def client_address(request: HttpRequest) -> str:
-    # The deployer's proxy must set REMOTE_ADDR correctly (see docs/runbook.md).
+    """The client's address. Behind TELLSAFE_TRUSTED_PROXIES reverse proxies, it is read
+    from X-Forwarded-For, counting that many hops from the right (the entries the
+    proxies themselves added), so a client cannot choose its own address."""
+    hops = settings.TRUSTED_PROXIES
+    if hops > 0:
+        forwarded = [part.strip() for part in
+                     request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -21,19 +32,24 @@ def _key(scope: str, subject: str) -> str:
 
 
 def count(scope: str, subject: str) -> int:
-    return int(cache.get(_key(scope, subject), 0))
+    entry = cache.get(_key(scope, subject))
+    if not entry or entry[1] <= time.time():
+        return 0
+    return int(entry[0])
 
 
 def hit(scope: str, subject: str, window_seconds: int) -> int:
-    """Add one to the counter and return the new count."""
+    """Add one to the counter and return the new count. The window starts with the
+    first hit and is kept on every later one (cache.incr() on some backends would reset
+    the expiry to the default timeout)."""
     key = _key(scope, subject)
-    if cache.add(key, 1, timeout=window_seconds):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds)
-        return 1
+    now = time.time()
+    entry = cache.get(key)
+    if not entry or entry[1] <= now:
+        entry = (0, now + window_seconds)
+    entry = (int(entry[0]) + 1, entry[1])
+    cache.set(key, entry, timeout=max(1, int(entry[1] - now) + 1))
+    return entry[0]
 
 
 def reset(scope: str, subject: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Concern:
     code: str
-    icon: str  # name of an inline SVG icon in templates/public/icons.html
+    icon: str  # name of an inline SVG icon in templates/public/icon.html
     categories: tuple[str, ...]
 
     @property

@@ -42,7 +42,7 @@ def new_passphrase() -> str:
 
 
 def normalise(code: str) -> str:
-    """Upper-case, keep only letters and digits, and regroup: ' k7m4 q9tx' -> 'K7M4-Q9TX'."""
+    """Upper-case, keep only letters and digits, and regroup: ' k7m4 x9tw' -> 'K7M4-X9TW'."""
     raw = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
     return _grouped(raw)
 

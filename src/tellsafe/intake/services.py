@@ -56,7 +56,7 @@ def report_create(
     *, data: ReportInput, channel: str, idempotency_key: str | None = None
 ) -> ReportCreated:
     """Open a case for a new report, committed in one transaction with its content items
-    and its audit event, before the reporter is told anything (DESIGN.md, rule 7).
+    and its audit event, before the reporter is told anything (SECURITY.md: nothing is lost).
 
     With ``idempotency_key``, a retry of the same request returns the first report; the
     same key with a different request is refused. Nothing is looked up before the insert:

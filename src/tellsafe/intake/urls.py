@@ -8,6 +8,7 @@ app_name = "intake"
 urlpatterns = [
     path("", views.home, name="home"),
     path("x/", views.quick_exit, name="quick_exit"),
+    path("lang/<str:code>/", views.switch_language, name="language"),
     path("safety/", views.safety, name="safety"),
     path("help/", views.help_now, name="help"),
     path("report/who/", views.who, name="who"),

@@ -70,6 +70,23 @@ def help_now(request: HttpRequest) -> HttpResponse:
     )
 
 
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Change language with a plain link: no form, so reading a page needs no session.
+    The choice lives in a session-only cookie and the page reloads where it was."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=None,
+                            samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE,
+                            httponly=True)
+    return response
+
+
 def quick_exit(request: HttpRequest) -> HttpResponse:
     """Forget everything this browser told us, then go to a neutral site."""
     request.session.flush()
@@ -411,8 +428,12 @@ def status_feedback(request: HttpRequest) -> HttpResponse:
         return _status_page(request, report, feedback_form=form, status=400)
     try:
         services.feedback_give(report=report, **form.cleaned_data)
-    except ApplicationError:
-        request.session["status_notice"] = _("You have already told us how we did. Thank you.")
+    except ApplicationError as exc:
+        request.session["status_notice"] = (
+            _("You have already told us how we did. Thank you.")
+            if exc.code == "feedback_given"
+            else _("You can tell us how we did once we have finished.")
+        )
     else:
         request.session["status_notice"] = _("Thank you for telling us how we did.")
     return redirect("intake:status_view")

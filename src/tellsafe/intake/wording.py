@@ -345,7 +345,7 @@ class Words:
     """Texts for one audience, for templates: ``{{ w.what_title }}``."""
 
     def __init__(self, audience: str) -> None:
-        self.audience = audience if audience in AUDIENCES else "13_15"
+        self.audience = audience if audience in AUDIENCES else "9_12"
 
     def __getitem__(self, key: str) -> Any:
         if key not in TEXTS:

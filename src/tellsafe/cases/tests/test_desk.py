@@ -349,3 +349,21 @@ def test_message_templates_exist_in_every_language_and_band():
             for audience in AUDIENCES:
                 text = message_templates.render(key, audience=audience, language=code)
                 assert text and text not in english, (key, code, audience)
+
+
+def test_administrator_edits_urgency_rules_and_new_reports_follow(client):
+    from tellsafe.cases.models import UrgencyRule
+
+    admin = staff("administrator", team="")
+    desk(client, admin)
+    response = client.post("/desk/settings/urgency/new/", {
+        "position": "5", "name": "Bullying of young children", "urgency": "high",
+        "categories": ["cyberbullying"], "age_bands": ["under_9"], "active": "on"})
+    assert response.status_code == 302
+    rule = UrgencyRule.objects.get(name="Bullying of young children")
+    assert AuditEvent.objects.filter(action="config.urgency_rule", object_id=str(rule.pk)).exists()
+    assert make_report(categories=["cyberbullying"], age_band="under_9").report.case.urgency == "high"
+    assert make_report(categories=["cyberbullying"], age_band="13_15").report.case.urgency == "normal"
+    # The administrator configures but never reads cases.
+    case = Case.objects.first()
+    assert client.get(f"/desk/cases/{case.pk}/").status_code == 403

@@ -34,6 +34,9 @@ DESK = {
     "attention": ("get", {S}),
     "audit": ("get", {AU}),
     "audit_export": ("get", {AU}),
+    "urgency_rules": ("get", {AD}),
+    "urgency_rule_new": ("get", {AD}),
+    "urgency_rule": ("get", {AD}),
 }
 # Public pages and the public API: open to everyone, including anonymous.
 PUBLIC = ["intake:home", "intake:safety", "intake:help", "intake:who", "intake:status",
@@ -67,6 +70,10 @@ def _url(name, world):
         return reverse(f"desk:{name}", args=[world["case"].pk])
     if name == "approval_decide":
         return reverse("desk:approval_decide", args=[world["approval"].pk])
+    if name == "urgency_rule":
+        from tellsafe.cases.models import UrgencyRule
+
+        return reverse("desk:urgency_rule", args=[UrgencyRule.objects.first().pk])
     return reverse(f"desk:{name}")
 
 

@@ -135,7 +135,7 @@ def test_shift_three_times_leaves(page, live_server):
 
 def test_urdu_pages_are_right_to_left(page, live_server):
     page.goto("/")
-    page.locator("footer button[value=ur]").click()
+    page.locator("footer a[hreflang=ur]").click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "ur"
@@ -165,7 +165,7 @@ def test_public_pages_pass_axe_wcag_2_2_aa(page, live_server, language):
     axe = Axe()
     page.goto("/")
     if language != "en":
-        page.locator(f"footer button[value={language}]").click()
+        page.locator(f"footer a[hreflang={language}]").click()
         page.wait_for_load_state()
     problems = {}
     for path in A11Y_PAGES:

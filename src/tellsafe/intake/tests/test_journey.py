@@ -187,3 +187,19 @@ def test_every_public_page_has_the_quick_exit(client):
 
 def test_pages_are_not_cached(client):
     assert client.get("/report/who/")["Cache-Control"] == "no-store"
+
+
+def test_reading_a_page_leaves_no_session(client):
+    from django.contrib.sessions.models import Session
+
+    for path in ["/", "/safety/", "/help/"]:  # pages with a form need a session
+        client.get(path)
+    assert Session.objects.count() == 0
+
+
+def test_language_switch_by_link_keeps_the_page(client):
+    response = client.get("/lang/ur/?next=/safety/")
+    assert response["Location"] == "/safety/"
+    page = client.get("/safety/").content.decode()
+    assert 'lang="ur" dir="rtl"' in page
+    assert client.get("/lang/ur/?next=https://evil.example/")["Location"] == "/"

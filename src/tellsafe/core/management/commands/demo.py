@@ -1,8 +1,9 @@
 """``tellsafe demo``: load demo data so a newcomer sees a working service.
 
-Safe to run again: it adds only what is missing. Staff passwords are random and are
-printed once, when the accounts are created. Demo data is for local use only: the
-command refuses to run with TELLSAFE_HTTPS on, which marks a real deployment.
+Safe to run again: it adds only what is missing. Staff passwords and TOTP secrets are
+random and are printed once, when the accounts are created, so each demo account can sign
+in at once with any TOTP authenticator app. Demo data is for local use only: the command
+refuses to run with TELLSAFE_HTTPS on, which marks a real deployment.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tellsafe.accounts.models import Role, User
+from tellsafe.accounts.totp import readable_secret
 from tellsafe.intake import services
 from tellsafe.intake.models import Report
 from tellsafe.intake.validation import validate_report
@@ -104,17 +107,29 @@ class Command(BaseCommand):
             if User.objects.filter(username=username).exists():
                 continue
             password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-            User.objects.create_user(
-                username=username,
-                password=password,
-                role=role,
-                team=team,
-                email=f"{username}@tellsafe.invalid",
-            )
-            created.append((username, role, password))
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    username=username,
+                    password=password,
+                    role=role,
+                    team=team,
+                    email=f"{username}@tellsafe.invalid",
+                )
+                # The key is random (TOTPDevice's default); confirmed, so the first
+                # sign-in asks for a code instead of enrolling a device.
+                device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+            created.append((username, role, password, device))
         if created:
             self.stdout.write("")
-            self.stdout.write("Local demo staff accounts (shown once; not for real use):")
-            for username, role, password in created:
+            self.stdout.write("Local demo staff accounts (shown once; not for real use).")
+            self.stdout.write(
+                "Type each TOTP secret into any TOTP authenticator app (FreeOTP, Aegis, "
+                "Google Authenticator...), or open the otpauth:// link with one; the app "
+                "then shows the 6-digit code the sign-in asks for."
+            )
+            for username, role, password, device in created:
+                self.stdout.write("")
                 self.stdout.write(f"  {username:<11} {role:<14} password: {password}")
+                self.stdout.write(f"  {'':<26} TOTP secret: {readable_secret(device)}")
+                self.stdout.write(f"  {'':<26} {device.config_url}")
             self.stdout.write("")
