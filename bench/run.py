@@ -3,6 +3,8 @@
   python bench/run.py weight            compressed weight of each public page
   python bench/run.py intake sqlite     sustained POST /api/v1/reports on SQLite
   python bench/run.py intake postgres   the same on PostgreSQL (DATABASE_URL or local test db)
+  python bench/run.py queue [N]         desk queue latency with N open cases (default 100,000)
+  python bench/run.py audit [N]         audit chain verification of N events (default 1,000,000)
   python bench/run.py                   all of the above
 
 The intake bench starts the production server (gunicorn, via ``tellsafe serve``) on
@@ -326,12 +328,60 @@ def bench_intake(database: str, seconds: int = 20, connections: int = 32) -> Non
     )
 
 
+def _json_run(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+
+
+def bench_queue(n: int = 100_000) -> None:
+    """Desk queue latency with ``n`` open cases, on SQLite and PostgreSQL."""
+    lines = [
+        f"{n:,} open cases (one report each, 1-2 categories, mixed urgency, channel, age and "
+        "team). Queue page timed in process (Django test client, counsellor signed in with "
+        "TOTP), 30 requests each; goal: the queue under 200 ms.",
+        "",
+        "| database | queue median / p95 | category filter | overdue filter | page 20 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for flag in ([], ["--postgres"]):
+        r = _json_run(["bench/queue_bench.py", str(n), *flag])
+
+        def cell(key: str, r: dict = r) -> str:
+            return f"{r[key]['median_ms']} / {r[key]['p95_ms']} ms"
+
+        lines.append(
+            f"| {r['database']} | **{cell('queue')}** | {cell('category_filter')} | "
+            f"{cell('overdue_filter')} | {cell('page_20')} |"
+        )
+    record("Desk queue latency", f"make bench BENCH_ARGS='queue {n}'", lines)
+
+
+def bench_audit(n: int = 1_000_000) -> None:
+    """Time to verify the audit hash chain of ``n`` events."""
+    lines = ["| database | events | verify time | events/s |", "|---|---:|---:|---:|"]
+    for flag in ([], ["--postgres"]):
+        r = _json_run(["bench/audit_verify.py", str(n), *flag])
+        lines.append(
+            f"| {r['database']} | {r['events']:,} | **{r['seconds']:.1f} s** | "
+            f"{r['events_per_second']:,.0f} |"
+        )
+    record("Audit chain verification", f"make bench BENCH_ARGS='audit {n}'", lines)
+
+
 def main() -> None:
     args = sys.argv[1:]
     if not args:
         bench_weight()
         bench_intake("sqlite")
         bench_intake("postgres")
+        bench_queue()
+        bench_audit()
+    elif args[0] == "queue":
+        bench_queue(*(int(a) for a in args[1:2]))
+    elif args[0] == "audit":
+        bench_audit(*(int(a) for a in args[1:2]))
     elif args[0] == "weight":
         bench_weight()
     elif args[0] == "intake":

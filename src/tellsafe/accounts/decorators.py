@@ -34,7 +34,7 @@ def staff_required(*perms: Perm) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not is_verified(user):
                 return redirect("accounts:second_factor")
-            if not all(has_perm(user, perm) for perm in perms):
+            if not user.role or not all(has_perm(user, perm) for perm in perms):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -18,7 +18,6 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.translation import ngettext
 
 from tellsafe.accounts.views import audit_auth
 
@@ -37,12 +36,10 @@ def _desk_prefix() -> str:
 
 
 def idle_message(seconds: int) -> str:
+    # The desk is in English only, like the rest of its pages: not in the catalogues.
     minutes = max(1, round(seconds / 60))
-    return ngettext(
-        "You were signed out after %(n)d minute without activity.",
-        "You were signed out after %(n)d minutes without activity.",
-        minutes,
-    ) % {"n": minutes}
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"You were signed out after {minutes} {unit} without activity."
 
 
 class StaffIdleTimeoutMiddleware:

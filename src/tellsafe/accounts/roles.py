@@ -28,23 +28,47 @@ class Perm(StrEnum):
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.COUNSELLOR: frozenset({
-        Perm.QUEUE_VIEW, Perm.CASE_VIEW, Perm.NARRATIVE_VIEW, Perm.CONTACT_VIEW,
-        Perm.CASE_EDIT, Perm.MESSAGE_SEND, Perm.PHONE_REPORT,
-    }),
-    Role.ANALYST: frozenset({
-        Perm.QUEUE_VIEW, Perm.CASE_VIEW, Perm.NARRATIVE_VIEW, Perm.CASE_EDIT,
-    }),
-    Role.SUPERVISOR: frozenset({
-        Perm.QUEUE_VIEW, Perm.CASE_VIEW, Perm.NARRATIVE_VIEW, Perm.CONTACT_VIEW,
-        Perm.CASE_EDIT, Perm.MESSAGE_SEND, Perm.PHONE_REPORT, Perm.APPROVE, Perm.ALL_TEAMS,
-    }),
+    Role.COUNSELLOR: frozenset(
+        {
+            Perm.QUEUE_VIEW,
+            Perm.CASE_VIEW,
+            Perm.NARRATIVE_VIEW,
+            Perm.CONTACT_VIEW,
+            Perm.CASE_EDIT,
+            Perm.MESSAGE_SEND,
+            Perm.PHONE_REPORT,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Perm.QUEUE_VIEW,
+            Perm.CASE_VIEW,
+            Perm.NARRATIVE_VIEW,
+            Perm.CASE_EDIT,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Perm.QUEUE_VIEW,
+            Perm.CASE_VIEW,
+            Perm.NARRATIVE_VIEW,
+            Perm.CONTACT_VIEW,
+            Perm.CASE_EDIT,
+            Perm.MESSAGE_SEND,
+            Perm.PHONE_REPORT,
+            Perm.APPROVE,
+            Perm.ALL_TEAMS,
+        }
+    ),
     Role.ADMINISTRATOR: frozenset({Perm.CONFIGURE}),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.CASE_VIEW, Perm.ALL_TEAMS}),
 }
 
 
 def has_perm(user: Any, perm: Perm) -> bool:
+    """True only for an active user with a role, signed in with both factors."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if not getattr(user, "is_verified", lambda: False)():
         return False
     return perm in ROLE_PERMS.get(user.role, frozenset())

@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tellsafe.accounts.forms import LoginForm, TokenForm
 from tellsafe.accounts.models import User
+from tellsafe.accounts.roles import Perm, has_perm
 from tellsafe.accounts.totp import readable_secret
 from tellsafe.core import audit
 from tellsafe.core.db import write_transaction
@@ -48,8 +49,25 @@ def audit_auth(action: str, user_id: object, **data: object) -> None:
 
 
 def _record(action: str, user_id: object, data: dict[str, Any]) -> None:
-    audit.record(actor=audit.Actor("staff", str(user_id or "")), action=action,
-                 object_type="user", object_id=user_id or "", data=data)
+    audit.record(
+        actor=audit.Actor("staff", str(user_id or "")),
+        action=action,
+        object_type="user",
+        object_id=user_id or "",
+        data=data,
+    )
+
+
+# Where a role lands after signing in: the first of these pages it may open.
+LANDINGS = (
+    (Perm.QUEUE_VIEW, "desk:queue"),
+    (Perm.AUDIT_VIEW, "desk:audit"),
+    (Perm.CONFIGURE, "desk:urgency_rules"),
+)
+
+
+def landing(user: Any) -> str:
+    return next((name for perm, name in LANDINGS if has_perm(user, perm)), "desk:queue")
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -62,14 +80,15 @@ def _next_url(request: HttpRequest) -> str:
     return ""
 
 
-def _login_page(request: HttpRequest, form: LoginForm, *, error: str = "",
-                status: int = 200) -> HttpResponse:
-    return render(request, "accounts/login.html", {"form": form, "error": error},
-                  status=status)
+def _login_page(
+    request: HttpRequest, form: LoginForm, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)
 
 
-def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
-                     credentials: object = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: object = None
+) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: answer a locked-out sign-in with our own page (429 and the
     lock-out message) instead of axes' plain text."""
     if original_response is not None and original_response.status_code == 429:
@@ -83,8 +102,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _login_page(request, form)
     if not form.is_valid():
-        return _login_page(request, form, error="Enter your username and password.",
-                           status=400)
+        return _login_page(request, form, error="Enter your username and password.", status=400)
     username = form.cleaned_data["username"]
     user = authenticate(request, username=username, password=form.cleaned_data["password"])
     if getattr(request, "axes_locked_out", False):
@@ -92,8 +110,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         audit_auth("auth.locked_out", _known_user_id(username))
         return _login_page(request, form, error=get_lockout_message(), status=429)
     if user is None or not user.role:
-        audit_auth("auth.failed", _known_user_id(username),
-                   **({"reason": "no_role"} if user is not None else {}))
+        audit_auth(
+            "auth.failed",
+            _known_user_id(username),
+            **({"reason": "no_role"} if user is not None else {}),
+        )
         return _login_page(request, form, error=BAD_CREDENTIALS, status=400)
     login(request, user)
     audit_auth("auth.password_ok", user.pk)
@@ -117,8 +138,7 @@ def _device_for(user: Any) -> tuple[TOTPDevice, bool]:
     return device, True
 
 
-def _check_code(*, device_id: int, token: str, enrolling: bool,
-                failures: int) -> TOTPDevice | None:
+def _check_code(*, device_id: int, token: str, enrolling: bool, failures: int) -> TOTPDevice | None:
     """Verify ``token``, confirming an enrolling device, with the audit event in the same
     transaction. The row lock stops two requests from spending one code twice."""
     with write_transaction():
@@ -142,7 +162,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     next_url = _next_url(request)
     if user.is_verified():
-        return redirect(next_url or "desk:queue")
+        return redirect(next_url or landing(user))
     if not user.role:  # the role was taken away after the password step
         logout(request)
         return redirect("accounts:login")
@@ -154,13 +174,17 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             allowed, _why = device.verify_is_allowed()
             failures = request.session.get(CODE_FAILURES_KEY, 0) + 1
-            verified = _check_code(device_id=device.pk, token=form.cleaned_data["token"],
-                                   enrolling=enrolling, failures=failures)
+            verified = _check_code(
+                device_id=device.pk,
+                token=form.cleaned_data["token"],
+                enrolling=enrolling,
+                failures=failures,
+            )
             if verified is not None:
                 request.session.pop(CODE_FAILURES_KEY, None)
                 otp_login(request, verified)
                 request.session.cycle_key()  # a new session id for the raised privilege
-                return redirect(next_url or "desk:queue")
+                return redirect(next_url or landing(user))
             if failures >= MAX_CODE_FAILURES:
                 audit_auth("auth.second_factor_locked_out", user.pk, failures=failures)
                 logout(request)
@@ -172,7 +196,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if enrolling:
         context["secret"] = readable_secret(device)
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(
-            scale=4, title="QR code for your authenticator app", svgclass="qr")
+            scale=4, title="QR code for your authenticator app", svgclass="qr"
+        )
     return render(request, "accounts/second_factor.html", context, status=status)
 
 

@@ -68,9 +68,7 @@ def queue_cases(user: Any) -> QuerySet[Case]:
     """Open cases the user may see in the queue, not yet ordered or filtered."""
     if not has_perm(user, Perm.QUEUE_VIEW):
         raise PermissionDenied
-    return Case.objects.filter(_scope(user), merged_into__isnull=True).exclude(
-        status=Status.CLOSED
-    )
+    return Case.objects.filter(_scope(user), merged_into__isnull=True).exclude(status=Status.CLOSED)
 
 
 def visible_case_ids(user: Any, ids: list[int]) -> list[int]:
@@ -114,11 +112,20 @@ def open_case(*, user: Any, case_id: int, reason: str = "", granted: bool = Fals
         broke_glass = True
     with write_transaction():
         if reason:
-            audit.record(actor=audit.Actor("staff", user.pk), action="case.break_glass",
-                         object_type="case", object_id=case.pk, reason=reason)
-        audit.record(actor=audit.Actor("staff", user.pk), action="case.view",
-                     object_type="case", object_id=case.pk,
-                     data={"outside_scope": broke_glass})
+            audit.record(
+                actor=audit.Actor("staff", user.pk),
+                action="case.break_glass",
+                object_type="case",
+                object_id=case.pk,
+                reason=reason,
+            )
+        audit.record(
+            actor=audit.Actor("staff", user.pk),
+            action="case.view",
+            object_type="case",
+            object_id=case.pk,
+            data={"outside_scope": broke_glass},
+        )
     return _grant(user, case, broke_glass)
 
 

@@ -25,8 +25,10 @@ DUE_SOON_SHARE = 0.25
 def overdue(now=None):
     now = now or timezone.now()
     return Case.objects.filter(
-        Q(first_response_at__isnull=True), first_response_due__lt=now,
-        escalated_at__isnull=True, merged_into__isnull=True,
+        Q(first_response_at__isnull=True),
+        first_response_due__lt=now,
+        escalated_at__isnull=True,
+        merged_into__isnull=True,
     ).exclude(status=Status.CLOSED)
 
 
@@ -42,7 +44,8 @@ def escalate_overdue(now=None) -> list[int]:
     notifiers = configured()
     for case in overdue(now).order_by("urgency_rank", "first_response_due")[:200]:
         item = Escalation(
-            case_id=case.pk, urgency=case.urgency,
+            case_id=case.pk,
+            urgency=case.urgency,
             minutes_overdue=int((now - case.first_response_due) / timedelta(minutes=1)),
             desk_url=settings.PUBLIC_URL + reverse("desk:case", args=[case.pk]),
         )
@@ -58,10 +61,13 @@ def escalate_overdue(now=None) -> list[int]:
                 escalated_at=now
             ):
                 continue
-            audit.record(actor=audit.Actor.system(), action="case.escalate",
-                         object_type="case", object_id=case.pk,
-                         data={"urgency": case.urgency,
-                               "notifiers": [n.name for n in notifiers]})
+            audit.record(
+                actor=audit.Actor.system(),
+                action="case.escalate",
+                object_type="case",
+                object_id=case.pk,
+                data={"urgency": case.urgency, "notifiers": [n.name for n in notifiers]},
+            )
         escalated.append(case.pk)
     if failures:
         raise RuntimeError(f"{failures} escalation notices failed")
@@ -69,7 +75,7 @@ def escalate_overdue(now=None) -> list[int]:
 
 
 def clock_state(case: Case, now) -> str:
-    """"overdue", "due_soon" or "" for the queue's highlighting."""
+    """ "overdue", "due_soon" or "" for the queue's highlighting."""
     if case.first_response_at is not None:
         return ""
     if now >= case.first_response_due:

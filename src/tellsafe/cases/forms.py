@@ -23,8 +23,11 @@ class CleanText(forms.CharField):
         super().__init__(max_length=max_length, strip=False, **kwargs)
 
     def clean(self, value):
-        value = clean_text(self.to_python(value) or "", multiline=self.multiline,
-                           max_length=self.max_length or 5000)
+        value = clean_text(
+            self.to_python(value) or "",
+            multiline=self.multiline,
+            max_length=self.max_length or 5000,
+        )
         self.validate(value)
         self.run_validators(value)
         return value
@@ -36,11 +39,14 @@ class VersionForm(forms.Form):
 
 class StatusForm(VersionForm):
     status = forms.ChoiceField(choices=Status.choices)
-    action = forms.ChoiceField(choices=[("", "—")] + [(a, label) for a, label in Action.choices
-                                                    if a], required=False)
+    action = forms.ChoiceField(
+        choices=[("", "—")] + [(a, label) for a, label in Action.choices if a], required=False
+    )
     outcome_codes = forms.MultipleChoiceField(
-        choices=[(c, OUTCOME_LABELS[c]) for c in OUTCOMES], required=False,
-        widget=forms.CheckboxSelectMultiple)
+        choices=[(c, OUTCOME_LABELS[c]) for c in OUTCOMES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class NoteForm(forms.Form):
@@ -54,8 +60,9 @@ class MessageForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = CleanText(label="Why do you need to open this case?", multiline=False,
-                       max_length=500, min_length=10)
+    reason = CleanText(
+        label="Why do you need to open this case?", multiline=False, max_length=500, min_length=10
+    )
 
 
 class ApprovalRequestForm(forms.Form):
@@ -74,12 +81,20 @@ class MergeForm(forms.Form):
 
 class MoveReportForm(forms.Form):
     report = forms.IntegerField(widget=forms.HiddenInput)
-    target = forms.IntegerField(label="Move to case number (empty: a new case)",
-                                required=False, min_value=1)
+    target = forms.IntegerField(
+        label="Move to case number (empty: a new case)", required=False, min_value=1
+    )
 
 
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=Contact.Kind.choices)
-    channel = forms.ChoiceField(choices=[("phone", "Phone"), ("whatsapp", "WhatsApp"),
-                                         ("sms", "SMS"), ("telegram", "Telegram"),
-                                         ("email", "Email"), ("web", "Web")])
+    channel = forms.ChoiceField(
+        choices=[
+            ("phone", "Phone"),
+            ("whatsapp", "WhatsApp"),
+            ("sms", "SMS"),
+            ("telegram", "Telegram"),
+            ("email", "Email"),
+            ("web", "Web"),
+        ]
+    )

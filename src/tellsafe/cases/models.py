@@ -48,24 +48,49 @@ class Case(models.Model):
     outcome_codes = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="assigned_cases",
     )
     team = models.CharField(max_length=64, blank=True)  # "" = the shared triage queue
     first_response_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # Indexed only where set (below): an index over the many NULLs would lure SQLite's
+    # planner away from the queue's ordered index.
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        db_index=False,
     )
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            # The triage queue: open cases, most urgent first, then oldest first.
-            models.Index(fields=["status", "urgency_rank", "created_at"], name="case_queue_idx"),
+            # The triage queue: open, unmerged cases, most urgent first, then oldest first.
+            # Partial, so the queue walks it in order and stops after one page.
+            models.Index(
+                fields=["urgency_rank", "created_at", "id"],
+                name="case_open_queue_idx",
+                condition=models.Q(
+                    status__in=["new", "in_review", "action_taken"], merged_into__isnull=True
+                ),
+            ),
+            # The same order without the condition: SQLite cannot match a partial index
+            # against a query whose values are bound parameters, so it walks this one.
+            models.Index(fields=["urgency_rank", "created_at", "id"], name="case_rank_idx"),
+            # The cases merged into one case, for its page.
+            models.Index(
+                fields=["merged_into"],
+                name="case_merged_idx",
+                condition=models.Q(merged_into__isnull=False),
+            ),
             # Escalation sweep: open cases whose first response is due.
-            models.Index(fields=["first_response_at", "first_response_due"],
-                         name="case_due_idx"),
+            models.Index(fields=["first_response_at", "first_response_due"], name="case_due_idx"),
             # Retention sweep: closed cases by closing date.
             models.Index(fields=["closed_at"], name="case_closed_idx"),
         ]
@@ -157,7 +182,10 @@ class Approval(models.Model):
     requested_at = models.DateTimeField()
     reason = models.TextField(blank=True)  # the requester's justification, no narrative
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -39,8 +39,9 @@ class QueueFilters:
         )
 
 
-def queue(cases: QuerySet[Case], filters: QueueFilters, user: Any, page: int = 1
-          ) -> tuple[list[Case], bool]:
+def queue(
+    cases: QuerySet[Case], filters: QueueFilters, user: Any, page: int = 1
+) -> tuple[list[Case], bool]:
     """One page of the triage queue: most urgent first, then oldest. Returns the cases
     and whether there is a next page. A constant number of queries, whatever the page."""
     cases = cases.filter(status__in=[filters.status] if filters.status in OPEN else OPEN)
@@ -58,18 +59,21 @@ def queue(cases: QuerySet[Case], filters: QueueFilters, user: Any, page: int = 1
     elif filters.assignee.isdigit():
         cases = cases.filter(assignee_id=int(filters.assignee))
     if filters.overdue:
-        cases = cases.filter(first_response_at__isnull=True,
-                             first_response_due__lt=timezone.now())
+        cases = cases.filter(first_response_at__isnull=True, first_response_due__lt=timezone.now())
     start = (max(page, 1) - 1) * PAGE_SIZE
     rows = list(
         cases.select_related("assignee")
-        .prefetch_related(Prefetch(
-            "reports",
-            queryset=Report.objects.only("id", "case_id", "channel", "age_band",
-                                         "reporter_kind", "created_at")
-            .prefetch_related("categories").order_by("created_at"),
-        ))
-        .order_by("urgency_rank", "created_at", "pk")[start:start + PAGE_SIZE + 1]
+        .prefetch_related(
+            Prefetch(
+                "reports",
+                queryset=Report.objects.only(
+                    "id", "case_id", "channel", "age_band", "reporter_kind", "created_at"
+                )
+                .prefetch_related("categories")
+                .order_by("created_at"),
+            )
+        )
+        .order_by("urgency_rank", "created_at", "pk")[start : start + PAGE_SIZE + 1]
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
@@ -92,9 +96,9 @@ def case_page(access: CaseAccess) -> CasePage:
     merged_from = list(Case.objects.filter(merged_into=case).values_list("pk", flat=True))
     reports = list(case.reports.prefetch_related("categories").order_by("created_at"))
     timeline = list(
-        AuditEvent.objects.filter(object_type="case",
-                                  object_id__in=[str(pk) for pk in [case.pk, *merged_from]])
-        .order_by("-seq")[:200]
+        AuditEvent.objects.filter(
+            object_type="case", object_id__in=[str(pk) for pk in [case.pk, *merged_from]]
+        ).order_by("-seq")[:200]
     )
     messages: list[Message] = []
     notes: list[Note] = []
@@ -104,8 +108,11 @@ def case_page(access: CaseAccess) -> CasePage:
     repeat: dict[int, list[int]] = {}
     hashes = {r.pk: r.contact_hash for r in reports if r.contact_hash}
     if hashes:
-        earlier = (Report.objects.filter(contact_hash__in=hashes.values())
-                   .exclude(case=case).values_list("contact_hash", "case_id"))
+        earlier = (
+            Report.objects.filter(contact_hash__in=hashes.values())
+            .exclude(case=case)
+            .values_list("contact_hash", "case_id")
+        )
         by_hash: dict[str, set[int]] = {}
         for contact_hash, case_id in earlier:
             by_hash.setdefault(contact_hash, set()).add(case_id)
@@ -122,24 +129,34 @@ def case_page(access: CaseAccess) -> CasePage:
         messages=messages,
         notes=notes,
         timeline=timeline,
-        approvals=list(case.approvals.select_related("requested_by", "decided_by")
-                       .order_by("-requested_at")),
+        approvals=list(
+            case.approvals.select_related("requested_by", "decided_by").order_by("-requested_at")
+        ),
         merged_from=merged_from,
         repeat_cases=repeat,
     )
 
 
 def pending_approvals() -> QuerySet[Approval]:
-    return Approval.objects.filter(state=Approval.State.PENDING).select_related(
-        "case", "requested_by").order_by("requested_at")
+    return (
+        Approval.objects.filter(state=Approval.State.PENDING)
+        .select_related("case", "requested_by")
+        .order_by("requested_at")
+    )
 
 
 def break_glass_events(limit: int = 100) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action="case.break_glass").order_by("-seq")[:limit])
 
 
-def audit_events(*, action: str = "", object_id: str = "", actor_id: str = "",
-                 before_seq: int | None = None, limit: int = 100) -> list[AuditEvent]:
+def audit_events(
+    *,
+    action: str = "",
+    object_id: str = "",
+    actor_id: str = "",
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
     query = Q()
     if action:
         query &= Q(action__startswith=action)

@@ -75,8 +75,13 @@ def case_claim(*, case: Case, actor: Any, version: int | None = None) -> Case:
         if case.first_response_at is None:
             changes["first_response_at"] = now
         _bump(case, version, **changes)
-        audit.record(actor=_actor(actor), action="case.claim", object_type="case",
-                     object_id=case.pk, data={"team": case.team})
+        audit.record(
+            actor=_actor(actor),
+            action="case.claim",
+            object_type="case",
+            object_id=case.pk,
+            data={"team": case.team},
+        )
     return case
 
 
@@ -94,22 +99,27 @@ def case_claim_next(*, actor: Any, queue: Any) -> Case | None:
             return None
         try:
             with write_transaction():
-                updated = Case.objects.filter(pk=candidate.pk, assignee__isnull=True,
-                                              version=candidate.version)
+                updated = Case.objects.filter(
+                    pk=candidate.pk, assignee__isnull=True, version=candidate.version
+                )
                 now = timezone.now()
                 count = updated.update(
                     assignee_id=actor.pk,
                     team=actor.team or candidate.team,
-                    status=Status.IN_REVIEW if candidate.status == Status.NEW
-                    else candidate.status,
+                    status=Status.IN_REVIEW if candidate.status == Status.NEW else candidate.status,
                     first_response_at=candidate.first_response_at or now,
                     updated_at=now,
                     version=F("version") + 1,
                 )
                 if count != 1:
                     continue  # someone else took it; try the next one
-                audit.record(actor=_actor(actor), action="case.claim", object_type="case",
-                             object_id=candidate.pk, data={"next": True})
+                audit.record(
+                    actor=_actor(actor),
+                    action="case.claim",
+                    object_type="case",
+                    object_id=candidate.pk,
+                    data={"next": True},
+                )
             return Case.objects.get(pk=candidate.pk)
         except Conflict:
             continue
@@ -118,24 +128,45 @@ def case_claim_next(*, actor: Any, queue: Any) -> Case | None:
 
 def case_assign(*, case: Case, assignee: Any | None, actor: Any, version: int) -> Case:
     with write_transaction():
-        _bump(case, version, assignee_id=assignee.pk if assignee else None,
-              team=(assignee.team if assignee else case.team))
-        audit.record(actor=_actor(actor), action="case.assign", object_type="case",
-                     object_id=case.pk, data={"assignee": assignee.pk if assignee else None})
+        _bump(
+            case,
+            version,
+            assignee_id=assignee.pk if assignee else None,
+            team=(assignee.team if assignee else case.team),
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="case.assign",
+            object_type="case",
+            object_id=case.pk,
+            data={"assignee": assignee.pk if assignee else None},
+        )
     return case
 
 
-def case_set_status(*, case: Case, status: str, actor: Any, version: int, action: str = "",
-                    outcome_codes: list[str] | None = None) -> Case:
+def case_set_status(
+    *,
+    case: Case,
+    status: str,
+    actor: Any,
+    version: int,
+    action: str = "",
+    outcome_codes: list[str] | None = None,
+) -> Case:
     """Move a case along new -> in review -> action taken -> closed (and reopen).
     Closing with no action needs an approved supervisor approval first."""
     if status not in TRANSITIONS.get(case.status, set()):
-        raise ApplicationError("bad_transition",
-                               f"A case cannot go from {case.get_status_display()} to "
-                               f"{Status(status).label}.", {"status": ["Not allowed now."]})
+        raise ApplicationError(
+            "bad_transition",
+            f"A case cannot go from {case.get_status_display()} to {Status(status).label}.",
+            {"status": ["Not allowed now."]},
+        )
     if status == Status.ACTION_TAKEN and action not in {a for a in Action.values if a}:
-        raise ApplicationError("action_required", "Say which action was taken.",
-                               {"action": ["Choose the action taken."]})
+        raise ApplicationError(
+            "action_required",
+            "Say which action was taken.",
+            {"action": ["Choose the action taken."]},
+        )
     outcomes = [code for code in (outcome_codes or []) if code in OUTCOMES]
     changes: dict[str, Any] = {"status": status}
     if status == Status.ACTION_TAKEN:
@@ -144,12 +175,17 @@ def case_set_status(*, case: Case, status: str, actor: Any, version: int, action
         now = timezone.now()
         if status == Status.CLOSED:
             if not outcomes:
-                raise ApplicationError("outcome_required",
-                                       "Record what was done before closing.",
-                                       {"outcome_codes": ["Choose at least one outcome."]})
-            if outcomes == [NO_ACTION] and not Approval.objects.filter(
-                case=case, kind=Approval.Kind.CLOSE_NO_ACTION, state=Approval.State.APPROVED
-            ).exists():
+                raise ApplicationError(
+                    "outcome_required",
+                    "Record what was done before closing.",
+                    {"outcome_codes": ["Choose at least one outcome."]},
+                )
+            if (
+                outcomes == [NO_ACTION]
+                and not Approval.objects.filter(
+                    case=case, kind=Approval.Kind.CLOSE_NO_ACTION, state=Approval.State.APPROVED
+                ).exists()
+            ):
                 raise ApplicationError(
                     "approval_required",
                     "Closing with no action needs a supervisor's approval. Ask for it below.",
@@ -162,10 +198,13 @@ def case_set_status(*, case: Case, status: str, actor: Any, version: int, action
             changes["first_response_at"] = now
         before = case.status
         _bump(case, version, **changes)
-        audit.record(actor=_actor(actor), action="case.status", object_type="case",
-                     object_id=case.pk,
-                     data={"from": before, "to": status, "action": action,
-                           "outcomes": outcomes})
+        audit.record(
+            actor=_actor(actor),
+            action="case.status",
+            object_type="case",
+            object_id=case.pk,
+            data={"from": before, "to": status, "action": action, "outcomes": outcomes},
+        )
     return case
 
 
@@ -174,65 +213,96 @@ def note_add(*, case: Case, body: str, actor: Any) -> Note:
         now = timezone.now()
         note = Note.objects.create(case=case, author=actor, body=body, created_at=now)
         Case.objects.filter(pk=case.pk).update(updated_at=now)
-        audit.record(actor=_actor(actor), action="case.note", object_type="case",
-                     object_id=case.pk, data={"note": note.pk})
+        audit.record(
+            actor=_actor(actor),
+            action="case.note",
+            object_type="case",
+            object_id=case.pk,
+            data={"note": note.pk},
+        )
     return note
 
 
-def message_send(*, case: Case, report_id: int, body: str, actor: Any,
-                 template: str = "") -> Message:
+def message_send(
+    *, case: Case, report_id: int, body: str, actor: Any, template: str = ""
+) -> Message:
     """A message to the reporter of ``report_id``: shown on their status page (and, once
     channels exist, sent on their own channel)."""
     report = case.reports.filter(pk=report_id).first()
     if report is None:
-        raise ApplicationError("unknown_report", "That report is not part of this case.",
-                               {"report": ["Choose a report of this case."]})
+        raise ApplicationError(
+            "unknown_report",
+            "That report is not part of this case.",
+            {"report": ["Choose a report of this case."]},
+        )
     with write_transaction():
         now = timezone.now()
-        message = Message.objects.create(case=case, report=report,
-                                         direction=Message.Direction.OUTBOUND, body=body,
-                                         author=actor, created_at=now)
+        message = Message.objects.create(
+            case=case,
+            report=report,
+            direction=Message.Direction.OUTBOUND,
+            body=body,
+            author=actor,
+            created_at=now,
+        )
         changes: dict[str, Any] = {"updated_at": now}
         if case.first_response_at is None:
             changes["first_response_at"] = now
         Case.objects.filter(pk=case.pk).update(**changes)
-        audit.record(actor=_actor(actor), action="case.message", object_type="case",
-                     object_id=case.pk,
-                     data={"message": message.pk, "report": report.pk, "template": template})
+        audit.record(
+            actor=_actor(actor),
+            action="case.message",
+            object_type="case",
+            object_id=case.pk,
+            data={"message": message.pk, "report": report.pk, "template": template},
+        )
     return message
 
 
 def approval_request(*, case: Case, kind: str, reason: str, actor: Any) -> Approval:
     if Approval.objects.filter(case=case, kind=kind, state=Approval.State.PENDING).exists():
-        raise ApplicationError("approval_pending", "An approval is already waiting.",
-                               status=409)
+        raise ApplicationError("approval_pending", "An approval is already waiting.", status=409)
     with write_transaction():
-        approval = Approval.objects.create(case=case, kind=kind, requested_by=actor,
-                                           requested_at=timezone.now(), reason=reason)
-        audit.record(actor=_actor(actor), action="approval.request", object_type="case",
-                     object_id=case.pk, reason=reason,
-                     data={"approval": approval.pk, "kind": kind})
+        approval = Approval.objects.create(
+            case=case, kind=kind, requested_by=actor, requested_at=timezone.now(), reason=reason
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="approval.request",
+            object_type="case",
+            object_id=case.pk,
+            reason=reason,
+            data={"approval": approval.pk, "kind": kind},
+        )
     return approval
 
 
 def approval_decide(*, approval: Approval, approve: bool, note: str, actor: Any) -> Approval:
     if approval.state != Approval.State.PENDING:
-        raise ApplicationError("approval_decided", "This approval was already decided.",
-                               status=409)
+        raise ApplicationError("approval_decided", "This approval was already decided.", status=409)
     if approval.requested_by_id == actor.pk:
-        raise ApplicationError("own_approval", "Someone else must approve your own request.",
-                               status=403)
+        raise ApplicationError(
+            "own_approval", "Someone else must approve your own request.", status=403
+        )
     with write_transaction():
         count = Approval.objects.filter(pk=approval.pk, state=Approval.State.PENDING).update(
             state=Approval.State.APPROVED if approve else Approval.State.REFUSED,
-            decided_by=actor, decided_at=timezone.now(), decision_note=note,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            decision_note=note,
         )
         if count != 1:
-            raise ApplicationError("approval_decided", "This approval was already decided.",
-                                   status=409)
-        audit.record(actor=_actor(actor), action="approval.decide", object_type="case",
-                     object_id=approval.case_id, reason=note,
-                     data={"approval": approval.pk, "approved": approve})
+            raise ApplicationError(
+                "approval_decided", "This approval was already decided.", status=409
+            )
+        audit.record(
+            actor=_actor(actor),
+            action="approval.decide",
+            object_type="case",
+            object_id=approval.case_id,
+            reason=note,
+            data={"approval": approval.pk, "approved": approve},
+        )
     approval.refresh_from_db()
     return approval
 
@@ -253,20 +323,36 @@ def case_merge(*, source: Case, target: Case, actor: Any) -> Case:
         }
         Case.objects.filter(merged_into=source).update(merged_into=target)
         now = timezone.now()
-        Case.objects.filter(pk=source.pk).update(merged_into=target, status=Status.CLOSED,
-                                                 closed_at=now, updated_at=now,
-                                                 version=F("version") + 1)
+        Case.objects.filter(pk=source.pk).update(
+            merged_into=target,
+            status=Status.CLOSED,
+            closed_at=now,
+            updated_at=now,
+            version=F("version") + 1,
+        )
         # The merged case takes the higher urgency of the two.
         if source.urgency_rank < target.urgency_rank:
             Case.objects.filter(pk=target.pk).update(
-                urgency=source.urgency, urgency_rank=source.urgency_rank,
+                urgency=source.urgency,
+                urgency_rank=source.urgency_rank,
                 first_response_due=min(source.first_response_due, target.first_response_due),
-                imminent_danger=target.imminent_danger or source.imminent_danger)
+                imminent_danger=target.imminent_danger or source.imminent_danger,
+            )
         Case.objects.filter(pk=target.pk).update(updated_at=now, version=F("version") + 1)
-        audit.record(actor=_actor(actor), action="case.merge", object_type="case",
-                     object_id=target.pk, data={"source": source.pk, **moved})
-        audit.record(actor=_actor(actor), action="case.merged_into", object_type="case",
-                     object_id=source.pk, data={"target": target.pk})
+        audit.record(
+            actor=_actor(actor),
+            action="case.merge",
+            object_type="case",
+            object_id=target.pk,
+            data={"source": source.pk, **moved},
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="case.merged_into",
+            object_type="case",
+            object_id=source.pk,
+            data={"target": target.pk},
+        )
     target.refresh_from_db()
     return target
 
@@ -281,20 +367,33 @@ def report_move(*, report: Any, target: Case | None, actor: Any) -> Case:
         now = timezone.now()
         if target is None:
             target = Case.objects.create(
-                urgency=source.urgency, urgency_rank=source.urgency_rank,
+                urgency=source.urgency,
+                urgency_rank=source.urgency_rank,
                 imminent_danger=source.imminent_danger,
                 first_response_due=source.first_response_due,
-                created_at=report.created_at, updated_at=now,
+                created_at=report.created_at,
+                updated_at=now,
             )
         type(report).objects.filter(pk=report.pk).update(case=target)
         ContentItem.objects.filter(report=report).update(case=target)
         Message.objects.filter(report=report).update(case=target)
         Case.objects.filter(pk__in=[source.pk, target.pk]).update(
-            updated_at=now, version=F("version") + 1)
-        audit.record(actor=_actor(actor), action="report.move", object_type="case",
-                     object_id=source.pk, data={"report": report.pk, "to": target.pk})
-        audit.record(actor=_actor(actor), action="report.moved_in", object_type="case",
-                     object_id=target.pk, data={"report": report.pk, "from": source.pk})
+            updated_at=now, version=F("version") + 1
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="report.move",
+            object_type="case",
+            object_id=source.pk,
+            data={"report": report.pk, "to": target.pk},
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="report.moved_in",
+            object_type="case",
+            object_id=target.pk,
+            data={"report": report.pk, "from": source.pk},
+        )
     return target
 
 
@@ -303,8 +402,14 @@ def contact_record(*, kind: str, channel: str, actor: Any) -> Contact:
     if kind not in Contact.Kind.values:
         raise ApplicationError("bad_kind", "Choose a kind of contact.", {"kind": ["Choose."]})
     with write_transaction():
-        contact = Contact.objects.create(kind=kind, channel=channel, recorded_by=actor,
-                                         created_at=timezone.now())
-        audit.record(actor=_actor(actor), action="contact.record", object_type="contact",
-                     object_id=contact.pk, data={"kind": kind, "channel": channel})
+        contact = Contact.objects.create(
+            kind=kind, channel=channel, recorded_by=actor, created_at=timezone.now()
+        )
+        audit.record(
+            actor=_actor(actor),
+            action="contact.record",
+            object_type="contact",
+            object_id=contact.pk,
+            data={"kind": kind, "channel": channel},
+        )
     return contact

@@ -17,13 +17,25 @@ _cached: tuple[float, list[UrgencyRule]] | None = None
 # The rules every installation starts with (seeded by a data migration).
 DEFAULT_RULES = [
     {"position": 10, "name": "Not safe right now", "urgency": "imminent", "when_not_safe": True},
-    {"position": 20, "name": "Sextortion, live-streamed abuse or trafficking",
-     "urgency": "high", "categories": ["sextortion", "livestreaming", "trafficking"]},
-    {"position": 30, "name": "Grooming or contact abuse of a child under 13", "urgency": "high",
-     "categories": ["grooming", "contact_abuse", "self_generated", "image_sharing"],
-     "age_bands": ["under_9", "9_12"]},
-    {"position": 40, "name": "Abuse material of a real child", "urgency": "high",
-     "categories": ["csam"]},
+    {
+        "position": 20,
+        "name": "Sextortion, live-streamed abuse or trafficking",
+        "urgency": "high",
+        "categories": ["sextortion", "livestreaming", "trafficking"],
+    },
+    {
+        "position": 30,
+        "name": "Grooming or contact abuse of a child under 13",
+        "urgency": "high",
+        "categories": ["grooming", "contact_abuse", "self_generated", "image_sharing"],
+        "age_bands": ["under_9", "9_12"],
+    },
+    {
+        "position": 40,
+        "name": "Abuse material of a real child",
+        "urgency": "high",
+        "categories": ["csam"],
+    },
 ]
 
 

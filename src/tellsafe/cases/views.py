@@ -45,16 +45,24 @@ def queue(request: HttpRequest) -> HttpResponse:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    cases, has_next = selectors.queue(access.queue_cases(request.user), filters,
-                                      request.user, page)
+    cases, has_next = selectors.queue(access.queue_cases(request.user), filters, request.user, page)
     now = timezone.now()
     rows = [(case, clock_state(case, now)) for case in cases]
-    return render(request, "desk/queue.html", {
-        "rows": rows, "filters": filters, "page": page, "has_next": has_next,
-        "statuses": [(s, label) for s, label in Status.choices if s != Status.CLOSED],
-        "categories": categories(), "channels": Channel.choices, "age_bands": AgeBand.choices,
-        "now": now,
-    })
+    return render(
+        request,
+        "desk/queue.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "page": page,
+            "has_next": has_next,
+            "statuses": [(s, label) for s, label in Status.choices if s != Status.CLOSED],
+            "categories": categories(),
+            "channels": Channel.choices,
+            "age_bands": AgeBand.choices,
+            "now": now,
+        },
+    )
 
 
 @require_POST
@@ -67,8 +75,13 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     return redirect("desk:case", case.pk)
 
 
-def _case_page(request: HttpRequest, case_access: access.CaseAccess, *,
-               forms: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case_access: access.CaseAccess,
+    *,
+    forms: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     page = selectors.case_page(case_access)
     case = case_access.case
     forms = forms or {}
@@ -77,25 +90,44 @@ def _case_page(request: HttpRequest, case_access: access.CaseAccess, *,
         for r in page.reports
     }
     templates = {
-        r.pk: [(key, label, message_templates.render(key, audience=r.wording_band,
-                                                     language=r.language))
-               for key, label in message_templates.choices()]
+        r.pk: [
+            (
+                key,
+                label,
+                message_templates.render(key, audience=r.wording_band, language=r.language),
+            )
+            for key, label in message_templates.choices()
+        ]
         for r in page.reports
     }
-    return render(request, "desk/case.html", {
-        "page": page, "case": case, "a": case_access,
-        "status_form": forms.get("status") or StatusForm(initial={
-            "version": case.version, "status": case.status, "action": case.action,
-            "outcome_codes": case.outcome_codes}),
-        "note_form": forms.get("note") or NoteForm(),
-        "message_forms": message_forms, "templates": templates,
-        "approval_form": forms.get("approval") or ApprovalRequestForm(),
-        "merge_form": forms.get("merge") or MergeForm(),
-        "move_form": MoveReportForm(),
-        "actions": [(a, label) for a, label in Action.choices if a],
-        "outcome_labels": OUTCOME_LABELS,
-        "clock": clock_state(case, timezone.now()),
-    }, status=status)
+    return render(
+        request,
+        "desk/case.html",
+        {
+            "page": page,
+            "case": case,
+            "a": case_access,
+            "status_form": forms.get("status")
+            or StatusForm(
+                initial={
+                    "version": case.version,
+                    "status": case.status,
+                    "action": case.action,
+                    "outcome_codes": case.outcome_codes,
+                }
+            ),
+            "note_form": forms.get("note") or NoteForm(),
+            "message_forms": message_forms,
+            "templates": templates,
+            "approval_form": forms.get("approval") or ApprovalRequestForm(),
+            "merge_form": forms.get("merge") or MergeForm(),
+            "move_form": MoveReportForm(),
+            "actions": [(a, label) for a, label in Action.choices if a],
+            "outcome_labels": OUTCOME_LABELS,
+            "clock": clock_state(case, timezone.now()),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,14 +139,17 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         if form.is_valid():
             reason = form.cleaned_data["reason"]
         else:
-            return render(request, "desk/break_glass.html", {"form": form, "case_id": case_id},
-                          status=400)
+            return render(
+                request, "desk/break_glass.html", {"form": form, "case_id": case_id}, status=400
+            )
     try:
-        case_access = access.open_case(user=request.user, case_id=case_id, reason=reason,
-                                       granted=_granted(request, case_id))
+        case_access = access.open_case(
+            user=request.user, case_id=case_id, reason=reason, granted=_granted(request, case_id)
+        )
     except access.ReasonRequired:
-        return render(request, "desk/break_glass.html", {"form": ReasonForm(),
-                                                         "case_id": case_id}, status=403)
+        return render(
+            request, "desk/break_glass.html", {"form": ReasonForm(), "case_id": case_id}, status=403
+        )
     if reason:
         request.session[GLASS_KEY] = [*request.session.get(GLASS_KEY, []), case_id][-50:]
         return redirect("desk:case", case_id)
@@ -122,8 +157,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _change(request: HttpRequest, case_id: int, perm: Perm) -> access.CaseAccess:
-    return access.case_for_change(user=request.user, case_id=case_id, perm=perm,
-                                  granted=_granted(request, case_id))
+    return access.case_for_change(
+        user=request.user, case_id=case_id, perm=perm, granted=_granted(request, case_id)
+    )
 
 
 def _after(request: HttpRequest, case_id: int, done: str) -> HttpResponse:
@@ -131,11 +167,13 @@ def _after(request: HttpRequest, case_id: int, done: str) -> HttpResponse:
     return redirect("desk:case", case_id)
 
 
-def _failed(request: HttpRequest, case_id: int, exc: ApplicationError,
-            forms: dict[str, Any] | None = None) -> HttpResponse:
+def _failed(
+    request: HttpRequest, case_id: int, exc: ApplicationError, forms: dict[str, Any] | None = None
+) -> HttpResponse:
     messages.error(request, exc.message)
-    case_access = access.open_case(user=request.user, case_id=case_id,
-                                   granted=_granted(request, case_id))
+    case_access = access.open_case(
+        user=request.user, case_id=case_id, granted=_granted(request, case_id)
+    )
     return _case_page(request, case_access, forms=forms, status=exc.status)
 
 
@@ -144,11 +182,15 @@ def _failed(request: HttpRequest, case_id: int, exc: ApplicationError,
 def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     try:
-        services.case_claim(case=case_access.case, actor=request.user,
-                            version=int(request.POST.get("version", "0") or 0))
+        services.case_claim(
+            case=case_access.case,
+            actor=request.user,
+            version=int(request.POST.get("version", "0") or 0),
+        )
     except (ApplicationError, ValueError) as exc:
-        return _failed(request, case_id, exc if isinstance(exc, ApplicationError)
-                       else services.Conflict())
+        return _failed(
+            request, case_id, exc if isinstance(exc, ApplicationError) else services.Conflict()
+        )
     return _after(request, case_id, "The case is yours now.")
 
 
@@ -158,14 +200,21 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        return _failed(request, case_id, ApplicationError("invalid", "Check the status form."),
-                       {"status": form})
+        return _failed(
+            request,
+            case_id,
+            ApplicationError("invalid", "Check the status form."),
+            {"status": form},
+        )
     try:
-        services.case_set_status(case=case_access.case, actor=request.user,
-                                 version=form.cleaned_data["version"],
-                                 status=form.cleaned_data["status"],
-                                 action=form.cleaned_data["action"],
-                                 outcome_codes=form.cleaned_data["outcome_codes"])
+        services.case_set_status(
+            case=case_access.case,
+            actor=request.user,
+            version=form.cleaned_data["version"],
+            status=form.cleaned_data["status"],
+            action=form.cleaned_data["action"],
+            outcome_codes=form.cleaned_data["outcome_codes"],
+        )
     except ApplicationError as exc:
         return _failed(request, case_id, exc, {"status": form})
     return _after(request, case_id, "Status saved. The reporter's page shows it now.")
@@ -177,8 +226,9 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     form = NoteForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["body"]:
-        return _failed(request, case_id, ApplicationError("invalid", "The note is empty."),
-                       {"note": form})
+        return _failed(
+            request, case_id, ApplicationError("invalid", "The note is empty."), {"note": form}
+        )
     services.note_add(case=case_access.case, body=form.cleaned_data["body"], actor=request.user)
     return _after(request, case_id, "Note added.")
 
@@ -194,15 +244,24 @@ def case_message(request: HttpRequest, case_id: int) -> HttpResponse:
     template = form.cleaned_data["template"]
     report = Report.objects.filter(pk=form.cleaned_data["report"], case=case_access.case).first()
     if not body and template in message_templates.TEMPLATES and report:
-        body = message_templates.render(template, audience=report.wording_band,
-                                        language=report.language)
+        body = message_templates.render(
+            template, audience=report.wording_band, language=report.language
+        )
     if not body:
-        return _failed(request, case_id, ApplicationError(
-            "invalid", "Write a message or choose a template."),
-            {f"message_{form.cleaned_data['report']}": form})
+        return _failed(
+            request,
+            case_id,
+            ApplicationError("invalid", "Write a message or choose a template."),
+            {f"message_{form.cleaned_data['report']}": form},
+        )
     try:
-        services.message_send(case=case_access.case, report_id=form.cleaned_data["report"],
-                              body=body, actor=request.user, template=template)
+        services.message_send(
+            case=case_access.case,
+            report_id=form.cleaned_data["report"],
+            body=body,
+            actor=request.user,
+            template=template,
+        )
     except ApplicationError as exc:
         return _failed(request, case_id, exc)
     return _after(request, case_id, "Message sent. It is on the reporter's status page.")
@@ -214,11 +273,16 @@ def case_approval(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     form = ApprovalRequestForm(request.POST)
     if not form.is_valid():
-        return _failed(request, case_id, ApplicationError("invalid", "Give a reason."),
-                       {"approval": form})
+        return _failed(
+            request, case_id, ApplicationError("invalid", "Give a reason."), {"approval": form}
+        )
     try:
-        services.approval_request(case=case_access.case, kind=form.cleaned_data["kind"],
-                                  reason=form.cleaned_data["reason"], actor=request.user)
+        services.approval_request(
+            case=case_access.case,
+            kind=form.cleaned_data["kind"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
     except ApplicationError as exc:
         return _failed(request, case_id, exc)
     return _after(request, case_id, "Approval requested. A supervisor will decide.")
@@ -230,8 +294,9 @@ def case_merge(request: HttpRequest, case_id: int) -> HttpResponse:
     source = _change(request, case_id, Perm.CASE_EDIT)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        return _failed(request, case_id, ApplicationError("invalid", "Give a case number."),
-                       {"merge": form})
+        return _failed(
+            request, case_id, ApplicationError("invalid", "Give a case number."), {"merge": form}
+        )
     target = _change(request, form.cleaned_data["target"], Perm.CASE_EDIT)
     try:
         services.case_merge(source=source.case, target=target.case, actor=request.user)
@@ -266,11 +331,18 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     assignee = None
     if request.POST.get("assignee"):
-        assignee = User.objects.filter(pk=request.POST["assignee"], is_active=True).exclude(
-            role="").first()
+        assignee = (
+            User.objects.filter(pk=request.POST["assignee"], is_active=True)
+            .exclude(role="")
+            .first()
+        )
     try:
-        services.case_assign(case=case_access.case, assignee=assignee, actor=request.user,
-                             version=int(request.POST.get("version", "0") or 0))
+        services.case_assign(
+            case=case_access.case,
+            assignee=assignee,
+            actor=request.user,
+            version=int(request.POST.get("version", "0") or 0),
+        )
     except (ApplicationError, ValueError):
         return _failed(request, case_id, services.Conflict())
     return _after(request, case_id, "Assignment saved.")

@@ -20,24 +20,32 @@ from tellsafe.taxonomy.selectors import categories
 
 class UrgencyRuleForm(forms.ModelForm):
     categories = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    age_bands = forms.MultipleChoiceField(required=False, choices=AgeBand.choices,
-                                          widget=forms.CheckboxSelectMultiple)
+    age_bands = forms.MultipleChoiceField(
+        required=False, choices=AgeBand.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = UrgencyRule
-        fields = ["position", "name", "urgency", "when_not_safe", "categories", "age_bands",
-                  "active"]
+        fields = [
+            "position",
+            "name",
+            "urgency",
+            "when_not_safe",
+            "categories",
+            "age_bands",
+            "active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["categories"].choices = [(c.code, c.names.get("en", c.code))
-                                             for c in categories()]
+        self.fields["categories"].choices = [
+            (c.code, c.names.get("en", c.code)) for c in categories()
+        ]
 
 
 @staff_required(Perm.CONFIGURE)
 def urgency_rules(request: HttpRequest) -> HttpResponse:
-    return render(request, "desk/urgency_rules.html",
-                  {"rules": UrgencyRule.objects.all()})
+    return render(request, "desk/urgency_rules.html", {"rules": UrgencyRule.objects.all()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,14 +56,25 @@ def urgency_rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpR
     if request.method == "POST" and form.is_valid():
         with write_transaction():
             saved = form.save()
-            audit.record(actor=audit.Actor("staff", request.user.pk),
-                         action="config.urgency_rule", object_type="urgency_rule",
-                         object_id=saved.pk,
-                         data={"urgency": saved.urgency, "active": saved.active,
-                               "categories": saved.categories, "age_bands": saved.age_bands,
-                               "when_not_safe": saved.when_not_safe})
+            audit.record(
+                actor=audit.Actor("staff", request.user.pk),
+                action="config.urgency_rule",
+                object_type="urgency_rule",
+                object_id=saved.pk,
+                data={
+                    "urgency": saved.urgency,
+                    "active": saved.active,
+                    "categories": saved.categories,
+                    "age_bands": saved.age_bands,
+                    "when_not_safe": saved.when_not_safe,
+                },
+            )
         urgency.forget_cached()
         messages.success(request, "Rule saved. New reports use it within a minute.")
         return redirect("desk:urgency_rules")
-    return render(request, "desk/urgency_rule_form.html", {"form": form, "rule": rule},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "desk/urgency_rule_form.html",
+        {"form": form, "rule": rule},
+        status=400 if form.errors else 200,
+    )

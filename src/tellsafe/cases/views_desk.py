@@ -38,8 +38,10 @@ def _phone_data(post: Any) -> dict[str, Any]:
         "details": post.get("details", ""),
         "urls": [line for line in post.get("urls", "").splitlines() if line.strip()],
         "safe_now": {"yes": True, "no": False}.get(safe),
-        "contact": {"kind": post.get("contact_kind", "none"),
-                    "value": post.get("contact_value", "")},
+        "contact": {
+            "kind": post.get("contact_kind", "none"),
+            "value": post.get("contact_value", ""),
+        },
     }
 
 
@@ -57,15 +59,27 @@ def phone_report(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             error = exc
         else:
-            messages.success(request, f"Case {created.report.case_id} created. Read these "
-                             f"codes to the caller: report code {created.report.reference}, "
-                             f"secret code {created.passphrase}.")
+            messages.success(
+                request,
+                f"Case {created.report.case_id} created. Read these "
+                f"codes to the caller: report code {created.report.reference}, "
+                f"secret code {created.passphrase}.",
+            )
             return redirect("desk:case", created.report.case_id)
-    return render(request, "desk/phone_report.html", {
-        "error": error, "post": request.POST, "reporters": ReporterKind.choices,
-        "age_bands": AgeBand.choices, "languages": settings.LANGUAGES,
-        "categories": categories(), "contact_kinds": ContactKind.choices,
-    }, status=error.status if error else 200)
+    return render(
+        request,
+        "desk/phone_report.html",
+        {
+            "error": error,
+            "post": request.POST,
+            "reporters": ReporterKind.choices,
+            "age_bands": AgeBand.choices,
+            "languages": settings.LANGUAGES,
+            "categories": categories(),
+            "contact_kinds": ContactKind.choices,
+        },
+        status=error.status if error else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,21 +87,25 @@ def phone_report(request: HttpRequest) -> HttpResponse:
 def contact_new(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.contact_record(kind=form.cleaned_data["kind"],
-                                channel=form.cleaned_data["channel"], actor=request.user)
+        services.contact_record(
+            kind=form.cleaned_data["kind"], channel=form.cleaned_data["channel"], actor=request.user
+        )
         messages.success(request, "Contact counted. It does not enter the queue.")
         return redirect("desk:contact_new")
-    return render(request, "desk/contact.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "desk/contact.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @staff_required(Perm.APPROVE)
 def approvals(request: HttpRequest) -> HttpResponse:
-    return render(request, "desk/approvals.html", {
-        "pending": selectors.pending_approvals(),
-        "glass": selectors.break_glass_events(50),
-        "form": ApprovalDecisionForm(),
-    })
+    return render(
+        request,
+        "desk/approvals.html",
+        {
+            "pending": selectors.pending_approvals(),
+            "glass": selectors.break_glass_events(50),
+            "form": ApprovalDecisionForm(),
+        },
+    )
 
 
 @require_POST
@@ -99,9 +117,12 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
         messages.error(request, "Choose approve or refuse.")
         return redirect("desk:approvals")
     try:
-        services.approval_decide(approval=approval,
-                                 approve=form.cleaned_data["decision"] == "approve",
-                                 note=form.cleaned_data["note"], actor=request.user)
+        services.approval_decide(
+            approval=approval,
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -114,13 +135,19 @@ def attention(request: HttpRequest) -> HttpResponse:
     """Work that needs a person: background tasks that failed for good, and overdue
     cases (already escalated)."""
     failed = DBTaskResult.objects.filter(status="FAILED").order_by("-finished_at")[:100]
-    return render(request, "desk/attention.html", {
-        "failed": failed,
-        "overdue": overdue().order_by("urgency_rank", "first_response_due")[:100],
-        "overdue_escalated": selectors.Case.objects.filter(
-            escalated_at__isnull=False, first_response_at__isnull=True,
-            merged_into__isnull=True).exclude(status="closed").order_by("escalated_at")[:100],
-    })
+    return render(
+        request,
+        "desk/attention.html",
+        {
+            "failed": failed,
+            "overdue": overdue().order_by("urgency_rank", "first_response_due")[:100],
+            "overdue_escalated": selectors.Case.objects.filter(
+                escalated_at__isnull=False, first_response_at__isnull=True, merged_into__isnull=True
+            )
+            .exclude(status="closed")
+            .order_by("escalated_at")[:100],
+        },
+    )
 
 
 @staff_required(Perm.AUDIT_VIEW)
@@ -129,16 +156,29 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         value = request.GET.get(name, "")
         return int(value) if value.isdigit() else None
 
-    filters = {"action": request.GET.get("action", "")[:64],
-               "object_id": request.GET.get("object_id", "")[:64],
-               "actor_id": request.GET.get("actor_id", "")[:64]}
+    filters = {
+        "action": request.GET.get("action", "")[:64],
+        "object_id": request.GET.get("object_id", "")[:64],
+        "actor_id": request.GET.get("actor_id", "")[:64],
+    }
     events = selectors.audit_events(**filters, before_seq=number("before"))
     with write_transaction():
-        audit.record(actor=audit.Actor("staff", request.user.pk), action="audit.browse",
-                     object_type="audit", object_id="", data=filters)
-    return render(request, "desk/audit.html", {"events": events, "filters": filters,
-                                               "next": events[-1].seq if len(events) == 100
-                                               else None})
+        audit.record(
+            actor=audit.Actor("staff", request.user.pk),
+            action="audit.browse",
+            object_type="audit",
+            object_id="",
+            data=filters,
+        )
+    return render(
+        request,
+        "desk/audit.html",
+        {
+            "events": events,
+            "filters": filters,
+            "next": events[-1].seq if len(events) == 100 else None,
+        },
+    )
 
 
 class _Echo:
@@ -150,11 +190,26 @@ class _Echo:
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     """The whole audit log as CSV, streamed; the export is itself audited."""
     with write_transaction():
-        audit.record(actor=audit.Actor("staff", request.user.pk), action="audit.export",
-                     object_type="audit", object_id="")
+        audit.record(
+            actor=audit.Actor("staff", request.user.pk),
+            action="audit.export",
+            object_type="audit",
+            object_id="",
+        )
     writer = csv.writer(_Echo())
-    columns = ["seq", "at", "actor_kind", "actor_id", "action", "object_type", "object_id",
-               "reason", "data", "prev_hash", "hash"]
+    columns = [
+        "seq",
+        "at",
+        "actor_kind",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "reason",
+        "data",
+        "prev_hash",
+        "hash",
+    ]
 
     def rows():
         yield writer.writerow(columns)

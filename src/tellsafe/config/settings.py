@@ -293,8 +293,7 @@ LOGGING = {
 # Notifier plugins used to escalate overdue cases (cases/notifiers): console, email.
 ESCALATION_NOTIFIERS = env.csv("TELLSAFE_ESCALATION_NOTIFIERS", "console")
 ONCALL_EMAIL = env.get("TELLSAFE_ONCALL_EMAIL", "") or ""
-EMAIL_BACKEND = env.get("TELLSAFE_EMAIL_BACKEND",
-                        "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env.get("TELLSAFE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.get("TELLSAFE_SMTP_HOST", "localhost")
 EMAIL_PORT = env.integer("TELLSAFE_SMTP_PORT", 25)
 EMAIL_HOST_USER = env.get("TELLSAFE_SMTP_USER", "") or ""
@@ -311,3 +310,5 @@ RETENTION_DAYS = env.integer("TELLSAFE_RETENTION_DAYS", 365)
 # A locked-out sign-in gets the sign-in page with the lock-out message (429), not axes'
 # plain-text answer.
 AXES_LOCKOUT_CALLABLE = "tellsafe.accounts.views.lockout_response"
+# Lock-outs count per client address as rate limits do (behind TELLSAFE_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "tellsafe.core.ratelimit.client_address"

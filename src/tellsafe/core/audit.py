@@ -104,10 +104,8 @@ def verify(batch_size: int = 5000) -> tuple[int, Break | None]:
             return checked, Break(expected_seq, "missing event (deleted?)")
         if event.prev_hash != prev_hash:
             return checked, Break(event.seq, "link to previous event does not match")
-        # Round-trip JSON so the check sees the data as it was hashed.
-        fields = _fields(event)
-        fields["data"] = json.loads(json.dumps(event.data))
-        if _digest(prev_hash, fields) != event.hash:
+        # ``data`` was read back from JSON, so the check sees it as it was hashed.
+        if _digest(prev_hash, _fields(event)) != event.hash:
             return checked, Break(event.seq, "event content was changed")
         prev_hash = event.hash
         expected_seq += 1
@@ -115,10 +113,28 @@ def verify(batch_size: int = 5000) -> tuple[int, Break | None]:
     return checked, None
 
 
-def _iterate(batch_size: int) -> Iterator[AuditEvent]:
+_CHAIN_COLUMNS = (
+    "seq",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "reason",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def _iterate(batch_size: int) -> Iterator[Any]:
+    """The events in chain order, as light rows (named tuples with the attributes
+    ``_fields`` reads): building model instances was most of verify's time."""
     last = 0
+    rows = AuditEvent.objects.order_by("seq").values_list(*_CHAIN_COLUMNS, named=True)
     while True:
-        batch = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq")[:batch_size])
+        batch = list(rows.filter(seq__gt=last)[:batch_size])
         if not batch:
             return
         yield from batch

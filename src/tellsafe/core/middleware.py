@@ -105,8 +105,9 @@ class ApiErrorShapeMiddleware:
                 if response.status_code == 404
                 else ("method_not_allowed", "This endpoint does not take that method.")
             )
-            shaped = JsonResponse({"error": code, "message": message, "fields": {}},
-                                  status=response.status_code)
+            shaped = JsonResponse(
+                {"error": code, "message": message, "fields": {}}, status=response.status_code
+            )
             if "Allow" in response:
                 shaped["Allow"] = response["Allow"]
             return shaped

@@ -20,8 +20,11 @@ def client_address(request: HttpRequest) -> str:
     proxies themselves added), so a client cannot choose its own address."""
     hops = settings.TRUSTED_PROXIES
     if hops > 0:
-        forwarded = [part.strip() for part in
-                     request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -30,15 +30,17 @@ def retrying(task_path: str, *, attempts: int = 5, base_seconds: int = 30) -> Ca
                 return func(*args, **kwargs)
             except Exception:
                 if attempt >= attempts:
-                    log.exception("task failed for good",
-                                  extra={"task": task_path, "attempt": attempt})
+                    log.exception(
+                        "task failed for good", extra={"task": task_path, "attempt": attempt}
+                    )
                     raise
                 delay = base_seconds * 2 ** (attempt - 1)
                 import_string(task_path).using(
                     run_after=timezone.now() + timedelta(seconds=delay)
                 ).enqueue(*args, attempt=attempt + 1, **kwargs)
-                log.warning("task failed; retry scheduled",
-                            extra={"task": task_path, "attempt": attempt})
+                log.warning(
+                    "task failed; retry scheduled", extra={"task": task_path, "attempt": attempt}
+                )
                 return {"retry_scheduled": attempt + 1}
 
         return wrapper

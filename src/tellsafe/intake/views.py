@@ -76,14 +76,20 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.GET.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = HttpResponseRedirect(target)
     if code in dict(settings.LANGUAGES):
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=None,
-                            samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE,
-                            httponly=True)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=None,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+        )
     return response
 
 

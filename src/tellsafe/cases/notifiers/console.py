@@ -13,6 +13,11 @@ class ConsoleNotifier(Notifier):
     name = "console"
 
     def send(self, escalation: Escalation) -> None:
-        log.warning("case overdue", extra={"case_id": escalation.case_id,
-                                           "urgency": escalation.urgency,
-                                           "count": escalation.minutes_overdue})
+        log.warning(
+            "case overdue",
+            extra={
+                "case_id": escalation.case_id,
+                "urgency": escalation.urgency,
+                "count": escalation.minutes_overdue,
+            },
+        )

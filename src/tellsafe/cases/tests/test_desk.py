@@ -61,7 +61,9 @@ def test_queue_filters(client, counsellor):
     assert shown("assignee=me") == {bullying.pk}
     assert shown("assignee=none") == {grooming.pk, phone.pk}
     assert shown("status=in_review") == {bullying.pk}
-    Case.objects.filter(pk=phone.pk).update(first_response_due=timezone.now() - timedelta(minutes=1))
+    Case.objects.filter(pk=phone.pk).update(
+        first_response_due=timezone.now() - timedelta(minutes=1)
+    )
     assert shown("overdue=1") == {phone.pk}
 
 
@@ -108,7 +110,8 @@ def test_a_failing_notifier_retries_then_shows_on_the_attention_list(client, sup
     from tellsafe.cases.escalation import escalate_overdue_task
 
     Case.objects.filter(pk=make_report(safe_now=False).report.case_id).update(
-        first_response_due=timezone.now() - timedelta(minutes=1))
+        first_response_due=timezone.now() - timedelta(minutes=1)
+    )
     escalate_overdue_task.call()  # attempt 1 fails: a retry is queued, deferred
     retry = DBTaskResult.objects.get()
     assert retry.run_after > timezone.now()
@@ -116,8 +119,9 @@ def test_a_failing_notifier_retries_then_shows_on_the_attention_list(client, sup
     assert Case.objects.get().escalated_at is None  # not marked: it will be sent again
     with pytest.raises(RuntimeError):
         escalate_overdue_task.call(attempt=5)  # the last attempt fails for good
-    DBTaskResult.objects.update(status="FAILED", finished_at=timezone.now(),
-                                exception_class_path="builtins.RuntimeError")
+    DBTaskResult.objects.update(
+        status="FAILED", finished_at=timezone.now(), exception_class_path="builtins.RuntimeError"
+    )
     html = desk(client, supervisor).get("/desk/attention/").content.decode()
     assert "tellsafe.cases.escalation.escalate_overdue_task" in html
 
@@ -152,30 +156,36 @@ def test_work_a_case_end_to_end_and_the_child_sees_it(client, counsellor, superv
     assert "He says he will send my photos" in page
     client.post(f"/desk/cases/{case.pk}/claim/", {"version": case.version})
     client.post(f"/desk/cases/{case.pk}/note/", {"body": "Called back, spoke to the child."})
-    client.post(f"/desk/cases/{case.pk}/message/",
-                {"report": created.report.pk, "template": "reading", "body": ""})
+    client.post(
+        f"/desk/cases/{case.pk}/message/",
+        {"report": created.report.pk, "template": "reading", "body": ""},
+    )
     case.refresh_from_db()
-    client.post(f"/desk/cases/{case.pk}/status/",
-                {"version": case.version, "status": "action_taken", "action": "notice_sent"})
+    client.post(
+        f"/desk/cases/{case.pk}/status/",
+        {"version": case.version, "status": "action_taken", "action": "notice_sent"},
+    )
     # The child sees the change and the message.
     child = type(client)()
-    child.post("/status/", {"reference": created.report.reference,
-                            "passphrase": created.passphrase})
+    child.post(
+        "/status/", {"reference": created.report.reference, "passphrase": created.passphrase}
+    )
     status_page = child.get("/status/view/").content.decode()
     assert "We asked the website to remove it." in status_page
     assert "Someone from our team is reading your report now." in status_page
     assert Note.objects.get().body == "Called back, spoke to the child."
     # Closing with an outcome does not need approval...
     case.refresh_from_db()
-    response = client.post(f"/desk/cases/{case.pk}/status/", {
-        "version": case.version, "status": "closed", "outcome_codes": ["removal_requested"]})
+    response = client.post(
+        f"/desk/cases/{case.pk}/status/",
+        {"version": case.version, "status": "closed", "outcome_codes": ["removal_requested"]},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == "closed" and case.closed_at
     assert "We have finished" in child.get("/status/view/").content.decode()
     # ...and it can be reopened.
-    client.post(f"/desk/cases/{case.pk}/status/", {"version": case.version,
-                                                   "status": "in_review"})
+    client.post(f"/desk/cases/{case.pk}/status/", {"version": case.version, "status": "in_review"})
     case.refresh_from_db()
     assert case.status == "in_review" and case.closed_at is None
 
@@ -184,13 +194,17 @@ def test_closing_with_no_action_needs_a_supervisors_approval(client, counsellor,
     case = make_report().report.case
     services.case_claim(case=case, actor=counsellor)
     desk(client, counsellor)
-    blocked = client.post(f"/desk/cases/{case.pk}/status/", {
-        "version": case.version, "status": "closed", "outcome_codes": ["no_action_possible"]})
+    blocked = client.post(
+        f"/desk/cases/{case.pk}/status/",
+        {"version": case.version, "status": "closed", "outcome_codes": ["no_action_possible"]},
+    )
     assert blocked.status_code == 409
     case.refresh_from_db()
     assert case.status != "closed"
-    client.post(f"/desk/cases/{case.pk}/approval/",
-                {"kind": "close_no_action", "reason": "Content already gone, child is safe."})
+    client.post(
+        f"/desk/cases/{case.pk}/approval/",
+        {"kind": "close_no_action", "reason": "Content already gone, child is safe."},
+    )
     approval = Approval.objects.get()
     assert approval.state == "pending"
     # The requester cannot approve; a counsellor has no approval page at all.
@@ -203,8 +217,10 @@ def test_closing_with_no_action_needs_a_supervisors_approval(client, counsellor,
     approval.refresh_from_db()
     assert approval.state == "approved" and approval.decided_by == supervisor
     desk(client, counsellor)
-    client.post(f"/desk/cases/{case.pk}/status/", {
-        "version": case.version, "status": "closed", "outcome_codes": ["no_action_possible"]})
+    client.post(
+        f"/desk/cases/{case.pk}/status/",
+        {"version": case.version, "status": "closed", "outcome_codes": ["no_action_possible"]},
+    )
     case.refresh_from_db()
     assert case.status == "closed"
 
@@ -215,8 +231,10 @@ def test_concurrent_edits_are_detected(client, counsellor):
     stale_version = case.version
     services.case_set_status(case=case, status="in_review", actor=other, version=stale_version)
     desk(client, counsellor)
-    response = client.post(f"/desk/cases/{case.pk}/status/", {
-        "version": stale_version, "status": "action_taken", "action": "referred"})
+    response = client.post(
+        f"/desk/cases/{case.pk}/status/",
+        {"version": stale_version, "status": "action_taken", "action": "referred"},
+    )
     assert response.status_code == 409
     assert "Someone else changed this case" in response.content.decode()
     case.refresh_from_db()
@@ -226,8 +244,9 @@ def test_concurrent_edits_are_detected(client, counsellor):
 def test_merge_keeps_every_report_and_its_history(client, counsellor):
     target = make_report(categories=["other"]).report
     source = make_report(safe_now=False, urls=["https://x.example/1"]).report
-    Message.objects.create(case=source.case, report=source, direction="in", body="more",
-                           created_at=timezone.now())
+    Message.objects.create(
+        case=source.case, report=source, direction="in", body="more", created_at=timezone.now()
+    )
     desk(client, counsellor)
     client.post(f"/desk/cases/{source.case_id}/merge/", {"target": target.case_id})
     merged = Case.objects.get(pk=target.case_id)
@@ -255,11 +274,20 @@ def test_split_moves_a_report_to_a_new_case(client, counsellor):
 
 
 def test_phone_report_creates_an_assigned_case(client, counsellor):
-    response = desk(client, counsellor).post("/desk/phone-report/", {
-        "reporter": "caregiver", "age_band": "9_12", "language": "hi",
-        "categories": ["grooming"], "details": "Caller says a stranger messages her son.",
-        "urls": "chat.example/u/1\n", "safe_now": "", "contact_kind": "sms",
-        "contact_value": "98765 43210"})
+    response = desk(client, counsellor).post(
+        "/desk/phone-report/",
+        {
+            "reporter": "caregiver",
+            "age_band": "9_12",
+            "language": "hi",
+            "categories": ["grooming"],
+            "details": "Caller says a stranger messages her son.",
+            "urls": "chat.example/u/1\n",
+            "safe_now": "",
+            "contact_kind": "sms",
+            "contact_value": "98765 43210",
+        },
+    )
     report = Report.objects.get()
     assert report.channel == "phone" and report.contact_value == "+919876543210"
     assert response["Location"] == f"/desk/cases/{report.case_id}/"
@@ -268,9 +296,10 @@ def test_phone_report_creates_an_assigned_case(client, counsellor):
 
 
 def test_phone_report_validates_like_the_web(client, counsellor):
-    response = desk(client, counsellor).post("/desk/phone-report/", {
-        "reporter": "caregiver", "age_band": "9_12", "categories": ["nope"],
-        "urls": "not a link"})
+    response = desk(client, counsellor).post(
+        "/desk/phone-report/",
+        {"reporter": "caregiver", "age_band": "9_12", "categories": ["nope"], "urls": "not a link"},
+    )
     assert response.status_code == 422
     assert Report.objects.count() == 0
 
@@ -318,7 +347,9 @@ def test_opening_another_teams_case_needs_a_reason(client, counsellor, superviso
     assert "He says" not in refused.content.decode()
     client.post(f"/desk/cases/{case.pk}/", {"reason": "too short"})
     assert not AuditEvent.objects.filter(action="case.break_glass").exists()
-    client.post(f"/desk/cases/{case.pk}/", {"reason": "Caller says this is her case, on the phone now."})
+    client.post(
+        f"/desk/cases/{case.pk}/", {"reason": "Caller says this is her case, on the phone now."}
+    )
     assert client.get(f"/desk/cases/{case.pk}/").status_code == 200
     event = AuditEvent.objects.get(action="case.break_glass")
     assert event.actor_id == str(counsellor.pk) and "on the phone" in event.reason
@@ -356,14 +387,47 @@ def test_administrator_edits_urgency_rules_and_new_reports_follow(client):
 
     admin = staff("administrator", team="")
     desk(client, admin)
-    response = client.post("/desk/settings/urgency/new/", {
-        "position": "5", "name": "Bullying of young children", "urgency": "high",
-        "categories": ["cyberbullying"], "age_bands": ["under_9"], "active": "on"})
+    response = client.post(
+        "/desk/settings/urgency/new/",
+        {
+            "position": "5",
+            "name": "Bullying of young children",
+            "urgency": "high",
+            "categories": ["cyberbullying"],
+            "age_bands": ["under_9"],
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     rule = UrgencyRule.objects.get(name="Bullying of young children")
     assert AuditEvent.objects.filter(action="config.urgency_rule", object_id=str(rule.pk)).exists()
-    assert make_report(categories=["cyberbullying"], age_band="under_9").report.case.urgency == "high"
-    assert make_report(categories=["cyberbullying"], age_band="13_15").report.case.urgency == "normal"
+    assert (
+        make_report(categories=["cyberbullying"], age_band="under_9").report.case.urgency == "high"
+    )
+    assert (
+        make_report(categories=["cyberbullying"], age_band="13_15").report.case.urgency == "normal"
+    )
     # The administrator configures but never reads cases.
     case = Case.objects.first()
     assert client.get(f"/desk/cases/{case.pk}/").status_code == 403
+
+
+def test_queue_loads_in_a_constant_number_of_queries(client, counsellor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    desk(client, counsellor)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/desk/").status_code == 200
+        return len(ctx.captured_queries)
+
+    for _ in range(3):
+        make_report(urls=["https://a.example/1"])
+    queries()  # the first request of a session does one-time work (sign-in bookkeeping)
+    few = queries()
+    for _ in range(25):
+        make_report(categories=["grooming", "csam"])
+    assert queries() == few
+    assert few <= 12

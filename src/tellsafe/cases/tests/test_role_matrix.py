@@ -39,8 +39,16 @@ DESK = {
     "urgency_rule": ("get", {AD}),
 }
 # Public pages and the public API: open to everyone, including anonymous.
-PUBLIC = ["intake:home", "intake:safety", "intake:help", "intake:who", "intake:status",
-          "api:taxonomy", "healthz", "readyz"]
+PUBLIC = [
+    "intake:home",
+    "intake:safety",
+    "intake:help",
+    "intake:who",
+    "intake:status",
+    "api:taxonomy",
+    "healthz",
+    "readyz",
+]
 
 
 def _desk_names():
@@ -59,9 +67,13 @@ def test_every_desk_view_is_in_the_matrix():
 def world():
     case = make_report().report.case  # in the shared queue: in everyone's scope
     requester = staff(C, username="requester")
-    approval = Approval.objects.create(case=case, kind="close_no_action",
-                                       requested_by=requester,
-                                       requested_at=case.created_at, reason="x")
+    approval = Approval.objects.create(
+        case=case,
+        kind="close_no_action",
+        requested_by=requester,
+        requested_at=case.created_at,
+        reason="x",
+    )
     return {"case": case, "approval": approval}
 
 
@@ -120,10 +132,12 @@ def test_public_report_api_is_open_to_all(client, role):
 
     if role != "anonymous":
         login(client, staff(role))
-    response = client.post("/api/v1/reports", json.dumps(report_data()),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/reports", json.dumps(report_data()), content_type="application/json"
+    )
     assert response.status_code == 201
     body = response.json()
-    status = client.get(f"/api/v1/reports/{body['reference']}/status",
-                        headers={"X-Passphrase": body["passphrase"]})
+    status = client.get(
+        f"/api/v1/reports/{body['reference']}/status", headers={"X-Passphrase": body["passphrase"]}
+    )
     assert status.status_code == 200

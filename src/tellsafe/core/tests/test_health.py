@@ -42,13 +42,16 @@ def test_housekeeping_drops_expired_sessions_and_old_task_results():
     from tellsafe.core.tasks import clear_expired_sessions, prune_task_results
     from tellsafe.intake.tasks import purge_idempotency_records
 
-    Session.objects.create(session_key="old", session_data="x",
-                           expire_date=timezone.now() - timedelta(minutes=1))
-    Session.objects.create(session_key="new", session_data="x",
-                           expire_date=timezone.now() + timedelta(hours=1))
+    Session.objects.create(
+        session_key="old", session_data="x", expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    Session.objects.create(
+        session_key="new", session_data="x", expire_date=timezone.now() + timedelta(hours=1)
+    )
     assert clear_expired_sessions.call() == 1
     assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]
     purge_idempotency_records.enqueue()
-    DBTaskResult.objects.update(status="SUCCESSFUL",
-                                finished_at=timezone.now() - timedelta(days=30))
+    DBTaskResult.objects.update(
+        status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=30)
+    )
     assert prune_task_results.call() == 1

@@ -123,9 +123,9 @@ class Command(BaseCommand):
             self.stdout.write("")
             self.stdout.write("Local demo staff accounts (shown once; not for real use).")
             self.stdout.write(
-                "Type each TOTP secret into any TOTP authenticator app (FreeOTP, Aegis, "
-                "Google Authenticator...), or open the otpauth:// link with one; the app "
-                "then shows the 6-digit code the sign-in asks for."
+                "Type each TOTP secret into any TOTP authenticator app (FreeOTP, Aegis,\n"
+                "Google Authenticator...), or open its otpauth:// link with one; the app\n"
+                "then shows the 6-digit code that sign-in asks for after the password."
             )
             for username, role, password, device in created:
                 self.stdout.write("")
