@@ -311,4 +311,4 @@ RETENTION_DAYS = env.integer("TELLSAFE_RETENTION_DAYS", 365)
 # plain-text answer.
 AXES_LOCKOUT_CALLABLE = "tellsafe.accounts.views.lockout_response"
 # Lock-outs count per client address as rate limits do (behind TELLSAFE_TRUSTED_PROXIES).
-AXES_CLIENT_IP_CALLABLE = "tellsafe.core.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "tellsafe.core.ratelimit.client_ip_or_none"

@@ -64,3 +64,15 @@ def allow(scope: str, subject: str, limit: int, window_seconds: int) -> bool:
     if limit <= 0:
         return True
     return hit(scope, subject, window_seconds) <= limit
+
+
+def client_ip_or_none(request: HttpRequest) -> str | None:
+    """client_address() when it is a valid IP address, for django-axes (which stores it
+    in an address column); None otherwise."""
+    import ipaddress
+
+    address = client_address(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

@@ -421,7 +421,9 @@ def test_queue_loads_in_a_constant_number_of_queries(client, counsellor):
     def queries():
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/desk/").status_code == 200
-        return len(ctx.captured_queries)
+        # The idle clock saves the session now and then; that is not the queue's work.
+        return len([q for q in ctx.captured_queries
+                    if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]])
 
     for _ in range(3):
         make_report(urls=["https://a.example/1"])
