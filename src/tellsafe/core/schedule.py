@@ -32,7 +32,11 @@ ENTRIES: tuple[Entry, ...] = (
 
 def start(stop: threading.Event, entries: tuple[Entry, ...] = ENTRIES) -> threading.Thread:
     def loop() -> None:
-        due = {entry: time.monotonic() for entry in entries}
+        # First runs are spread over the first minute, not all at start-up.
+        start = time.monotonic()
+        due = {
+            entry: start + min(entry.every_seconds, 10 + 10 * i) for i, entry in enumerate(entries)
+        }
         while not stop.is_set():
             now = time.monotonic()
             for entry, at in due.items():

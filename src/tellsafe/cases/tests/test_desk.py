@@ -422,8 +422,13 @@ def test_queue_loads_in_a_constant_number_of_queries(client, counsellor):
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/desk/").status_code == 200
         # The idle clock saves the session now and then; that is not the queue's work.
-        return len([q for q in ctx.captured_queries
-                    if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]])
+        return len(
+            [
+                q
+                for q in ctx.captured_queries
+                if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+            ]
+        )
 
     for _ in range(3):
         make_report(urls=["https://a.example/1"])

@@ -170,14 +170,14 @@ def test_open_recent_and_merged_cases_are_untouched():
     target = case_with_everything("osprey")  # open
     merged = case_with_everything("wren", closed_days_ago=400)
     Case.objects.filter(pk=merged.report.case_id).update(merged_into=target.report.case_id)
-    before = everything_stored()
+    before = everything_stored(skip={"core_auditevent"})
 
     result = retention.retention_run()
 
     assert result.cases == 0
-    assert everything_stored().count("heron") == before.count("heron") > 0
+    assert everything_stored(skip={"core_auditevent"}) == before
     for word in ("heron", "plover", "osprey", "wren"):
-        assert word in everything_stored()
+        assert word in before
     assert opens(open_case) and opens(recent) and opens(merged)
     assert not Case.objects.filter(anonymised_at__isnull=False).exists()
     assert not AuditEvent.objects.filter(action="case.anonymise").exists()

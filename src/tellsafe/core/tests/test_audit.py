@@ -56,3 +56,15 @@ def test_rewritten_tail_is_found():
 def test_record_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         audit.record(actor=audit.Actor.system(), action="x", object_type="y", object_id=1)
+
+
+def test_data_with_non_string_keys_still_verifies():
+    with transaction.atomic():
+        audit.record(
+            actor=audit.Actor.system(),
+            action="x",
+            object_type="y",
+            object_id=1,
+            data={2: "a", 10: ["b"]},
+        )
+    assert audit.verify() == (1, None)
