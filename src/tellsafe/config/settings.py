@@ -155,7 +155,11 @@ TASKS = {
     }
 }
 if _task_backend == "rq":
+    # Scale-out: tasks go to Redis and any number of `tellsafe worker` processes on any
+    # machine run them (django-tasks-rq on django-rq).
+    INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": env.get("TELLSAFE_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+TASK_BACKEND = _task_backend
 
 # --- Sessions, cookies and security headers ---------------------------------------------
 # Sessions hold report drafts, so they live in the database, encrypted (core.sessions).
