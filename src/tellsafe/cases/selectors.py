@@ -103,7 +103,11 @@ def case_page(access: CaseAccess) -> CasePage:
     messages: list[Message] = []
     notes: list[Note] = []
     if access.narrative:
-        messages = list(case.messages.select_related("author").order_by("created_at"))
+        messages = list(
+            case.messages.select_related("author", "report")
+            .prefetch_related("deliveries")
+            .order_by("created_at")
+        )
         notes = list(case.notes.select_related("author").order_by("created_at"))
     repeat: dict[int, list[int]] = {}
     hashes = {r.pk: r.contact_hash for r in reports if r.contact_hash}

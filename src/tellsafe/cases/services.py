@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -205,7 +206,16 @@ def case_set_status(
             object_id=case.pk,
             data={"from": before, "to": status, "action": action, "outcomes": outcomes},
         )
+        if status != before:
+            transaction.on_commit(lambda: _notify(case))
     return case
+
+
+def _notify(case: Case) -> None:
+    """Tell reporters who agreed to be contacted, on their own channel."""
+    from tellsafe.intake.conversations import notify_status
+
+    notify_status(case=case)
 
 
 def note_add(*, case: Case, body: str, actor: Any) -> Note:
@@ -256,7 +266,15 @@ def message_send(
             object_id=case.pk,
             data={"message": message.pk, "report": report.pk, "template": template},
         )
+        transaction.on_commit(lambda: _deliver(message, body))
     return message
+
+
+def _deliver(message: Message, body: str) -> None:
+    """Also send it on the reporter's own channel (if they came on one and agreed)."""
+    from tellsafe.intake.conversations import deliver_to_reporter
+
+    deliver_to_reporter(message=message, body=body)
 
 
 def approval_request(*, case: Case, kind: str, reason: str, actor: Any) -> Approval:

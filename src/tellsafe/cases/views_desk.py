@@ -23,7 +23,7 @@ from tellsafe.core import audit
 from tellsafe.core.db import write_transaction
 from tellsafe.core.errors import ApplicationError
 from tellsafe.intake import services as intake_services
-from tellsafe.intake.models import AgeBand, Channel, ContactKind, ReporterKind
+from tellsafe.intake.models import AgeBand, Channel, ContactKind, OutboundMessage, ReporterKind
 from tellsafe.intake.validation import validate_report
 from tellsafe.taxonomy.selectors import categories
 
@@ -140,6 +140,9 @@ def attention(request: HttpRequest) -> HttpResponse:
         "desk/attention.html",
         {
             "failed": failed,
+            "undelivered": OutboundMessage.objects.filter(status="failed")
+            .select_related("channel", "case_message")
+            .order_by("-updated_at")[:100],
             "overdue": overdue().order_by("urgency_rank", "first_response_due")[:100],
             "overdue_escalated": selectors.Case.objects.filter(
                 escalated_at__isnull=False, first_response_at__isnull=True, merged_into__isnull=True

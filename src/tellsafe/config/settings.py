@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tellsafe.referrals",
     "tellsafe.cases",
     "tellsafe.intake",
+    "tellsafe.matching",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,8 @@ STATUS_ADDRESS_MAX_FAILURES = env.integer("TELLSAFE_STATUS_ADDRESS_MAX_FAILURES"
 STATUS_LOCK_SECONDS = env.integer("TELLSAFE_STATUS_LOCK_SECONDS", 15 * 60)
 IDEMPOTENCY_SECONDS = env.integer("TELLSAFE_IDEMPOTENCY_SECONDS", 24 * 3600)
 TASK_RESULT_DAYS = env.integer("TELLSAFE_TASK_RESULT_DAYS", 14)
+# A chat idle this long is paused with a gentle message; its answers are kept.
+CHAT_EXPIRE_HOURS = env.integer("TELLSAFE_CHAT_EXPIRE_HOURS", 72)
 # First-response promise per urgency, in minutes; the confirmation page quotes it.
 FIRST_RESPONSE_MINUTES = {
     "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),

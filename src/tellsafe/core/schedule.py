@@ -24,6 +24,7 @@ class Entry:
 ENTRIES: tuple[Entry, ...] = (
     Entry("tellsafe.intake.tasks.purge_idempotency_records", 3600),
     Entry("tellsafe.cases.escalation.escalate_overdue_task", 60),
+    Entry("tellsafe.intake.tasks.sweep_conversations", 60),
     Entry("tellsafe.core.tasks.clear_expired_sessions", 3600),
     Entry("tellsafe.core.tasks.prune_task_results", 24 * 3600),
     Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),

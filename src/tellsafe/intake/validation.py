@@ -62,6 +62,11 @@ def normalise_contact(kind: str, value: str) -> str:
             raise ValidationError(_("This email address does not look right."), "email") from exc
         local, _at, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
+    if kind == ContactKind.TELEGRAM:
+        value = value.strip()
+        if not value.lstrip("-").isdigit():
+            raise ValidationError(_("This chat id does not look right."), "telegram")
+        return value
     return ""
 
 
@@ -80,7 +85,7 @@ def validate_report(raw: Mapping[str, Any]) -> ReportInput:
     reporter = _choice(raw.get("reporter"), ReporterKind.values)
     if reporter is None:
         fail("reporter", _("Please choose who is reporting."))
-    age_band = _choice(raw.get("age_band"), AgeBand.values)
+    age_band = _choice(raw.get("age_band"), [v for v in AgeBand.values if v != AgeBand.UNKNOWN])
     if age_band is None:
         fail("age_band", _("Please choose an age."))
     language = supported_language(raw.get("language"))

@@ -24,6 +24,8 @@ FALLBACK = {
     "16_17": ("13_15", "adult"),
     "adult": ("16_17", "13_15", "9_12"),
     "helper": ("adult", "16_17", "13_15"),
+    # A child whose age we do not know yet gets the simple words.
+    "unknown": ("9_12", "13_15", "adult"),
 }
 
 TEXTS: dict[str, dict[str, Promise]] = {

@@ -91,6 +91,13 @@ class Command(BaseCommand):
             for raw in SAMPLE_REPORTS:
                 services.report_create(data=validate_report(raw), channel="web")
             self.stdout.write(f"Created {len(SAMPLE_REPORTS)} sample reports.")
+        from tellsafe.intake.demo_channels import ensure_demo_channels
+
+        made = ensure_demo_channels()
+        if made:
+            self.stdout.write(
+                f"Demo channels (test secrets in docs/channels.md): {', '.join(made)}"
+            )
         self._staff()
 
     def _directory(self) -> None:

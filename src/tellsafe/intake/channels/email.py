@@ -1,0 +1,93 @@
+"""Email. Inbound by an inbound-parse webhook: the mail provider (or a small relay on the
+mail server) POSTs JSON ``{"message_id", "from", "subject", "text", "in_reply_to"}``
+signed with HMAC-SHA-256 of the raw body in ``X-Tellsafe-Signature`` (hex). Outbound by
+SMTP (Django's mail settings). A reporter's emails are one conversation, keyed on their
+address; the report code goes in the subject of our answers so threads stay together.
+Secrets: ``webhook_secret``. Settings: ``from`` (our address)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.http import HttpRequest
+
+from tellsafe.intake.channels import (
+    Channel,
+    InboundEvent,
+    Outgoing,
+    PayloadError,
+    SignatureError,
+)
+
+REFERENCE = re.compile(r"\b([34679ACDEFGHJKMNPRTWXY]{4}-[34679ACDEFGHJKMNPRTWXY]{4})\b")
+
+
+class EmailChannel(Channel):
+    name = "email"
+    #: An email is usually a whole story: it goes to a person, not through a menu.
+    free_text_first = True
+    #: The lines of one answer go out as one email.
+    combine_replies = True
+
+    def verify(self, request: HttpRequest, config: Any) -> None:
+        secret = config.secret("webhook_secret")
+        header = request.headers.get("X-Tellsafe-Signature", "")
+        if not secret or not header:
+            raise SignatureError
+        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, header.lower()):
+            raise SignatureError
+
+    def parse(self, request: HttpRequest, config: Any) -> list[Any]:
+        try:
+            mail = json.loads(request.body)
+            message_id = str(mail["message_id"])
+            sender = parseaddr(str(mail["from"]))[1]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PayloadError("expected message_id, from, subject and text") from exc
+        if "@" not in sender:
+            raise PayloadError("from is not an email address")
+        local, _at, domain = sender.rpartition("@")
+        subject = str(mail.get("subject", ""))[:300]
+        text = str(mail.get("text", ""))
+        # Drop the quoted history of a reply: the child's new words come first.
+        text = re.split(r"\n(?:On .+ wrote:|>)", text, maxsplit=1)[0].strip()
+        # One person, one conversation: mail systems treat addresses case-insensitively.
+        return [
+            InboundEvent(
+                provider_id=message_id[:128],
+                contact=f"{local}@{domain}".lower(),
+                text=text,
+                subject=subject,
+            )
+        ]
+
+    def send(self, config: Any, message: Outgoing, http: Any) -> str:
+        message_id = make_msgid(domain=config.settings.get("domain", "tellsafe.invalid"))
+        found = REFERENCE.search(message.body)
+        subject = message.subject or (
+            f"Your report [{found.group(1)}]" if found else "Your message to us"
+        )
+        body = message.body
+        if message.options:
+            body += "\n\n" + "\n".join(
+                f"{i}. {label}" for i, (_v, label) in enumerate(message.options, 1)
+            )
+        mail = EmailMessage(
+            subject=subject,
+            body=body,
+            to=[message.to],
+            from_email=config.settings.get("from") or None,
+            headers={"Message-ID": message_id},
+        )
+        mail.send(fail_silently=False)
+        return message_id
+
+    def contact_kind(self, config: Any = None) -> str:
+        return "email"
