@@ -24,7 +24,7 @@ class Perm(StrEnum):
     APPROVE = "case.approve"  # approve closures without action and outbound actions
     ALL_TEAMS = "case.all_teams"  # open any team's case without breaking the glass
     AUDIT_VIEW = "audit.view"  # browse and export the audit log
-    CONFIGURE = "config.edit"  # urgency rules, templates, services, users
+    CONFIGURE = "config.edit"  # urgency rules and the chat flow
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {

@@ -1,5 +1,5 @@
 """Retention: closed cases are anonymised once TELLSAFE_RETENTION_DAYS have passed since
-they were closed (DESIGN.md, rule 6).
+they were closed (see SECURITY.md: retention).
 
 Anonymising blanks everything a person wrote or that could identify one: the reporter's
 narrative and contact (the keyed hash too, so the reporter can no longer be linked to
@@ -25,10 +25,17 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tellsafe.cases.models import Case, ContentItem, Message, Note, Status
+from tellsafe.cases.models import Approval, Case, ContentItem, Message, Note, Status
 from tellsafe.core import audit
 from tellsafe.core.db import write_transaction
-from tellsafe.intake.models import Feedback, IdempotencyRecord, Report
+from tellsafe.intake.models import (
+    Conversation,
+    Feedback,
+    IdempotencyRecord,
+    InboundMessage,
+    OutboundMessage,
+    Report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +43,18 @@ log = logging.getLogger(__name__)
 # unusable passwords).
 UNUSABLE_PASSPHRASE_HASH = "!anonymised"  # noqa: S105 (a marker, not a secret)
 
-KINDS = ("reports", "messages", "notes", "content_items", "feedback", "idempotency_records")
+KINDS = (
+    "reports",
+    "messages",
+    "notes",
+    "content_items",
+    "feedback",
+    "idempotency_records",
+    "chat_messages_in",
+    "chat_messages_out",
+    "conversations",
+    "approvals",
+)
 
 
 @dataclass
@@ -74,6 +92,11 @@ def _counts(case_ids: list[int]) -> dict[str, int]:
         "idempotency_records": IdempotencyRecord.objects.filter(
             report__case_id__in=case_ids
         ).count(),
+        "chat_messages_out": OutboundMessage.objects.filter(
+            conversation__report__case_id__in=case_ids
+        ).count(),
+        "conversations": Conversation.objects.filter(report__case_id__in=case_ids).count(),
+        "approvals": Approval.objects.filter(case_id__in=case_ids).count(),
     }
 
 
@@ -101,6 +124,10 @@ def case_anonymise(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
             "idempotency_records": IdempotencyRecord.objects.filter(
                 report__case_id=case_id
             ).delete()[0],
+            **_anonymise_chats(case_id),
+            "approvals": Approval.objects.filter(case_id=case_id).update(
+                reason="", decision_note=""
+            ),
         }
         Case.objects.filter(pk=case_id).update(anonymised_at=now)
         audit.record(
@@ -130,7 +157,7 @@ def retention_run(*, now: datetime | None = None, dry_run: bool = False) -> Rete
             continue
         run.cases += 1
         for kind, count in counts.items():
-            run.counts[kind] += count
+            run.counts[kind] = run.counts.get(kind, 0) + count
     with write_transaction():
         audit.record(
             actor=audit.Actor.system(),
@@ -144,3 +171,27 @@ def retention_run(*, now: datetime | None = None, dry_run: bool = False) -> Rete
 
 
 __all__ = ["RetentionRun", "case_anonymise", "due_cases", "retention_run"]
+
+
+def _anonymise_chats(case_id: int) -> dict[str, int]:
+    """The chats behind the case's reports: what was written and who wrote it."""
+    conversations = Conversation.objects.filter(report__case_id=case_id)
+    keys = list(conversations.values_list("channel_id", "contact_hash"))
+    inbound = 0
+    for channel_id, contact_hash in keys:
+        inbound += InboundMessage.objects.filter(
+            channel_id=channel_id, contact_hash=contact_hash
+        ).update(event="{}")
+    return {
+        "chat_messages_in": inbound,
+        "chat_messages_out": OutboundMessage.objects.filter(
+            conversation__report__case_id=case_id
+        ).update(to="", body=""),
+        # The contact hash is unique per channel: keep a placeholder, not the person.
+        "conversations": sum(
+            Conversation.objects.filter(pk=pk).update(
+                contact="", answers="", contact_hash=f"anonymised:{pk}"
+            )
+            for pk in conversations.values_list("pk", flat=True)
+        ),
+    }

@@ -55,11 +55,13 @@ def forget_cached() -> None:
 
 def assess(*, safe_now: bool | None, age_band: str, category_codes: Iterable[str]) -> Urgency:
     codes = set(category_codes)
+    if safe_now is False:
+        # A child who is not safe now comes first, whatever the rules say.
+        return Urgency.IMMINENT
     for rule in rules():
         if rule.matches(safe_now=safe_now, age_band=age_band, category_codes=codes):
             return Urgency(rule.urgency)
-    # Whatever the rules say, a child who is not safe now is never left at "normal".
-    return Urgency.IMMINENT if safe_now is False else Urgency.NORMAL
+    return Urgency.NORMAL
 
 
 def first_response_due(urgency: str, start: datetime) -> datetime:

@@ -26,4 +26,5 @@ urlpatterns = [
     path("settings/urgency/", views_config.urgency_rules, name="urgency_rules"),
     path("settings/urgency/new/", views_config.urgency_rule_edit, name="urgency_rule_new"),
     path("settings/urgency/<int:rule_id>/", views_config.urgency_rule_edit, name="urgency_rule"),
+    path("settings/chat-flow/", views_config.chat_flow, name="chat_flow"),
 ]

@@ -32,6 +32,7 @@ from tellsafe.intake.models import AgeBand, Channel, Report
 from tellsafe.taxonomy.selectors import categories
 
 GLASS_KEY = "glass_cases"
+CASE_ROLES = ["counsellor", "analyst", "supervisor"]
 
 
 def _granted(request: HttpRequest, case_id: int) -> bool:
@@ -125,6 +126,11 @@ def _case_page(
             "actions": [(a, label) for a, label in Action.choices if a],
             "outcome_labels": OUTCOME_LABELS,
             "clock": clock_state(case, timezone.now()),
+            "assignees": User.objects.filter(is_active=True, role__in=CASE_ROLES).order_by(
+                "team", "username"
+            )
+            if case_access.approve
+            else [],
         },
         status=status,
     )
@@ -171,6 +177,8 @@ def _failed(
     request: HttpRequest, case_id: int, exc: ApplicationError, forms: dict[str, Any] | None = None
 ) -> HttpResponse:
     messages.error(request, exc.message)
+    if exc.code == "conflict":
+        forms = None  # show the case as it is now, with its new version
     case_access = access.open_case(
         user=request.user, case_id=case_id, granted=_granted(request, case_id)
     )
@@ -330,12 +338,17 @@ def report_move(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     case_access = _change(request, case_id, Perm.CASE_EDIT)
     assignee = None
-    if request.POST.get("assignee"):
-        assignee = (
-            User.objects.filter(pk=request.POST["assignee"], is_active=True)
-            .exclude(role="")
-            .first()
-        )
+    chosen = request.POST.get("assignee", "")
+    if chosen:
+        assignee = User.objects.filter(
+            pk=chosen if chosen.isdigit() else 0, is_active=True, role__in=CASE_ROLES
+        ).first()
+        if assignee is None:
+            return _failed(
+                request,
+                case_id,
+                ApplicationError("bad_assignee", "Choose a counsellor, analyst or supervisor."),
+            )
     try:
         services.case_assign(
             case=case_access.case,

@@ -78,3 +78,60 @@ def urgency_rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpR
         {"form": form, "rule": rule},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Perm.CONFIGURE)
+def chat_flow(request: HttpRequest) -> HttpResponse:
+    """The chat reporting flow as JSON. Saving checks it and makes a new version; new
+    conversations use it at once, running ones keep theirs."""
+    import json
+
+    from django.utils import timezone
+
+    from tellsafe.intake.flows.validate import errors as flow_errors
+    from tellsafe.intake.models import Flow
+
+    current = Flow.objects.filter(active=True).first()
+    text = json.dumps(current.definition if current else {}, indent=2, ensure_ascii=False)
+    problems: list[str] = []
+    if request.method == "POST":
+        text = request.POST.get("definition", "")
+        try:
+            definition = json.loads(text)
+        except ValueError as exc:
+            problems = [f"Not valid JSON: {exc}"]
+        else:
+            problems = flow_errors(definition)
+        if not problems:
+            with write_transaction():
+                version = (
+                    Flow.objects.order_by("-version").values_list("version", flat=True).first() or 0
+                ) + 1
+                flow = Flow.objects.create(
+                    version=version,
+                    active=True,
+                    definition=definition,
+                    created_at=timezone.now(),
+                    note=request.POST.get("note", "")[:200],
+                )
+                audit.record(
+                    actor=audit.Actor("staff", request.user.pk),
+                    action="config.flow",
+                    object_type="flow",
+                    object_id=flow.pk,
+                    data={"version": version},
+                )
+            messages.success(request, f"Flow version {version} is live for new chats.")
+            return redirect("desk:chat_flow")
+    return render(
+        request,
+        "desk/chat_flow.html",
+        {
+            "text": text,
+            "problems": problems,
+            "current": current,
+            "versions": Flow.objects.all()[:20],
+        },
+        status=400 if problems else 200,
+    )

@@ -78,7 +78,9 @@ AXES_FAILURE_LIMIT = env.integer("TELLSAFE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env.integer("TELLSAFE_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Keep only what lock-outs need: no log of every sign-in or of each mistyped name.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = env.get("TELLSAFE_OTP_ISSUER", "tellsafe") or "tellsafe"
 # Staff sessions end after this many seconds without a request (the desk).
@@ -271,6 +273,8 @@ IDEMPOTENCY_SECONDS = env.integer("TELLSAFE_IDEMPOTENCY_SECONDS", 24 * 3600)
 TASK_RESULT_DAYS = env.integer("TELLSAFE_TASK_RESULT_DAYS", 14)
 # A chat idle this long is paused with a gentle message; its answers are kept.
 CHAT_EXPIRE_HOURS = env.integer("TELLSAFE_CHAT_EXPIRE_HOURS", 72)
+# Images larger than this many pixels are refused before decoding (decompression bombs).
+HASH_MAX_PIXELS = env.integer("TELLSAFE_HASH_MAX_PIXELS", 64_000_000)
 # First-response promise per urgency, in minutes; the confirmation page quotes it.
 FIRST_RESPONSE_MINUTES = {
     "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),

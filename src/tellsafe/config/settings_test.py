@@ -28,3 +28,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # staff lo
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# SQLite tests use a database file, as production does, not shared-cache memory: threads
+# then queue on WAL and the write lock exactly like web processes.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # One file per test process, so runs side by side never share a database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(DATA_DIR / f"test-suite-{os.getpid()}.sqlite3")  # noqa: F405
+    }

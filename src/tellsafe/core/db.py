@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 _thread_lock = threading.Lock()
+_held = threading.local()  # whether this thread holds the write lock now
 _lock_files: dict[str, int] = {}
 
 
@@ -38,17 +39,22 @@ def _fd(path: str) -> int:
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """``transaction.atomic()`` for a service's writes; see the module docstring."""
+    """``transaction.atomic()`` for a service's writes; see the module docstring.
+
+    Re-entrant: on-commit callbacks run while the outer block still holds the lock, and
+    a write they make must not wait for it."""
     path = None if connection.in_atomic_block else _lock_path()
-    if path is None:
+    if path is None or getattr(_held, "lock", False):
         with transaction.atomic():
             yield
         return
     with _thread_lock:
         fd = _fd(path)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.lock = True
         try:
             with transaction.atomic():
                 yield
         finally:
+            _held.lock = False
             fcntl.flock(fd, fcntl.LOCK_UN)

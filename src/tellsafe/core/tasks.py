@@ -19,8 +19,8 @@ def clear_expired_sessions() -> int:
 
 @task()
 def prune_task_results() -> int:
-    """Finished background-task records older than TELLSAFE_TASK_RESULT_DAYS. Failed ones
-    are kept as long, so the attention-needed list can show them."""
+    """Successful background-task records older than TELLSAFE_TASK_RESULT_DAYS. Failed
+    ones are kept until a person has seen them on the attention-needed list."""
     from django_tasks_db.models import DBTaskResult
 
     cutoff = timezone.now() - timedelta(days=settings.TASK_RESULT_DAYS)

@@ -438,3 +438,29 @@ def test_queue_loads_in_a_constant_number_of_queries(client, counsellor):
         make_report(categories=["grooming", "csam"])
     assert queries() == few
     assert few <= 12
+
+
+def test_supervisor_assigns_only_to_case_workers(client, supervisor):
+    case = make_report().report.case
+    auditor = staff("auditor", team="")
+    counsellor = staff("counsellor", team="north")
+    desk(client, supervisor)
+    page = client.get(f"/desk/cases/{case.pk}/").content.decode()
+    assert f'value="{counsellor.pk}"' in page and f'value="{auditor.pk}"' not in page
+    refused = client.post(
+        f"/desk/cases/{case.pk}/assign/", {"assignee": auditor.pk, "version": case.version}
+    )
+    assert refused.status_code == 422
+    client.post(
+        f"/desk/cases/{case.pk}/assign/", {"assignee": counsellor.pk, "version": case.version}
+    )
+    case.refresh_from_db()
+    assert case.assignee == counsellor
+
+
+def test_unknown_notifier_fails_the_start_up_check():
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    with override_settings(ESCALATION_NOTIFIERS=["pager"]), pytest.raises(SystemCheckError):
+        call_command("check")

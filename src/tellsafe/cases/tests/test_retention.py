@@ -158,6 +158,10 @@ def test_an_old_closed_case_is_anonymised_and_keeps_its_aggregates():
         "content_items": 3,
         "feedback": 1,
         "idempotency_records": 1,
+        "chat_messages_in": 0,
+        "chat_messages_out": 0,
+        "conversations": 0,
+        "approvals": 0,
     }
     run = AuditEvent.objects.get(action="retention.run")
     assert run.data["anonymised"] == 1

@@ -37,6 +37,7 @@ DESK = {
     "urgency_rules": ("get", {AD}),
     "urgency_rule_new": ("get", {AD}),
     "urgency_rule": ("get", {AD}),
+    "chat_flow": ("get", {AD}),
 }
 # Public pages and the public API: open to everyone, including anonymous.
 PUBLIC = [

@@ -416,3 +416,43 @@ def test_ussd_menu_on_a_feature_phone(client):
     # The same screen posted again is the same event.
     h.ussd_post(client, "S9", steps[-1])
     assert Report.objects.count() == 1
+
+
+def test_an_administrator_changes_the_flow_without_a_deployment(client, provider):
+    from tellsafe.accounts.tests.factories import login, staff
+    from tellsafe.intake.flows.default import DEFAULT_FLOW
+    from tellsafe.intake.models import Flow
+
+    admin = staff("administrator", team="")
+    login(client, admin)
+    bad = client.post("/desk/settings/chat-flow/", {"definition": '{"steps": [{"id": "x"}]}'})
+    assert bad.status_code == 400 and b"kind must be one of" in bad.content
+    flow = json.loads(json.dumps(DEFAULT_FLOW))
+    flow["greeting"] = [{"text": {"en": "Welcome to the helpline.", "hi": "स्वागत है।"}}]
+    response = client.post(
+        "/desk/settings/chat-flow/", {"definition": json.dumps(flow), "note": "new greeting"}
+    )
+    assert response.status_code == 302
+    assert Flow.objects.filter(active=True).first().note == "new greeting"
+    say_wa(Client(), "hi")
+    assert provider.texts()[0] == "Welcome to the helpline."
+
+
+def test_retention_also_anonymises_the_chats_behind_a_case(client):
+    from tellsafe.cases import retention
+    from tellsafe.cases.models import Case
+
+    say_wa(client, "hi")
+    say_wa(client, "help someone is threatening me")
+    report = Report.objects.get()
+    Case.objects.filter(pk=report.case_id).update(
+        status="closed", closed_at=timezone.now() - timedelta(days=400)
+    )
+    retention.retention_run()
+    conversation = Conversation.objects.get()
+    assert conversation.contact == "" and conversation.answers == ""
+    assert all(m.body == "" and m.to == "" for m in OutboundMessage.objects.all())
+    assert all(m.event == "{}" for m in InboundMessage.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact_hash FROM intake_conversation")
+        assert cursor.fetchone()[0].startswith("anonymised:")
