@@ -13,6 +13,9 @@ def _fresh_caches():
     cache.clear()
     taxonomy_selectors.forget_cached()
     urgency.forget_cached()
+    from tellsafe.intake.hooks import forget_configs
+
+    forget_configs()
     yield
     cache.clear()
 

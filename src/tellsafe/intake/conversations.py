@@ -49,7 +49,7 @@ def flow_definition(version: int | None = None) -> tuple[int, dict[str, Any]]:
 # --- inbound ---------------------------------------------------------------------------
 
 
-def record_inbound(*, config: ChannelConfig, events: list[Any]) -> list[int]:
+def record_inbound(*, config: ChannelConfig, events: list[Any], enqueue: bool = True) -> list[int]:
     """Store each new message once (a redelivery is recognised by the provider's id) and
     apply delivery updates. Returns the ids of the messages to process."""
     new: list[int] = []
@@ -67,6 +67,12 @@ def record_inbound(*, config: ChannelConfig, events: list[Any]) -> list[int]:
                     event=json.dumps(asdict(event)),
                     received_at=now,
                 )
+                if enqueue:
+                    # Queued in the same transaction as the record: both or neither, and
+                    # one commit instead of two.
+                    from tellsafe.intake.tasks import process_inbound
+
+                    process_inbound.enqueue(row.pk)
         except IntegrityError:
             continue  # already recorded: acknowledged, processed once
         new.append(row.pk)

@@ -9,8 +9,8 @@ missing signature gets 403 and an audit event, and records nothing. Synchronous 
 from __future__ import annotations
 
 import logging
+import time
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,6 +23,25 @@ from tellsafe.intake.models import ChannelConfig
 log = logging.getLogger(__name__)
 
 
+_configs: dict[tuple[str, str], tuple[float, ChannelConfig | None]] = {}
+_CONFIG_TTL = 10.0  # seconds: a changed secret or a switched-off channel applies this fast
+
+
+def _config(plugin: str, slug: str) -> ChannelConfig | None:
+    """The channel's configuration, kept briefly in the process: every webhook needs it."""
+    now = time.monotonic()
+    cached = _configs.get((plugin, slug))
+    if cached and now - cached[0] < _CONFIG_TTL:
+        return cached[1]
+    config = ChannelConfig.objects.filter(plugin=plugin, slug=slug, active=True).first()
+    _configs[(plugin, slug)] = (now, config)
+    return config
+
+
+def forget_configs() -> None:
+    _configs.clear()
+
+
 def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, "fields": {}}, status=status)
 
@@ -30,7 +49,7 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 @csrf_exempt
 def webhook(request: HttpRequest, plugin: str, slug: str) -> HttpResponse:
     channel = registry().get(plugin)
-    config = ChannelConfig.objects.filter(plugin=plugin, slug=slug, active=True).first()
+    config = _config(plugin, slug)
     if channel is None or config is None:
         return _error(404, "unknown_channel", "No such channel.")
     if request.method == "GET":
@@ -55,7 +74,9 @@ def webhook(request: HttpRequest, plugin: str, slug: str) -> HttpResponse:
         events = channel.parse(request, config)
     except PayloadError as exc:
         return _error(400, "bad_payload", str(exc) or "The body is not understood.")
-    new = conversations.record_inbound(config=config, events=events)
+    conversations.record_inbound(
+        config=config, events=events, enqueue=not channel.synchronous
+    )
     if channel.synchronous:
         replies = []
         for event in events:
@@ -70,10 +91,6 @@ def webhook(request: HttpRequest, plugin: str, slug: str) -> HttpResponse:
             m.conversation is not None and m.conversation.state != "active" for m in replies
         )
         return channel.acknowledge(events, [_outgoing(m) for m in replies], finished)
-    if new:
-        from tellsafe.intake.tasks import process_inbound
-
-        transaction.on_commit(lambda: [process_inbound.enqueue(pk) for pk in new])
     return channel.acknowledge(events, [])
 
 
