@@ -82,7 +82,14 @@ def main() -> int:
             "threatexchange.signal_type.pdq.pdq_hasher"
         ).pdq_from_bytes
     except ImportError as exc:
-        print(json.dumps({"error": str(exc)}))
+        print(
+            json.dumps(
+                {
+                    "error": "the bench needs pdqhash and threatexchange "
+                    f"(pip install pdqhash threatexchange): {exc.__cause__}"
+                }
+            )
+        )
         return 2
 
     pdq = hashing.get("pdq")

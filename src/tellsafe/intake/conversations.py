@@ -261,7 +261,7 @@ def deliver_to_reporter(
         return None
     config = conversation.channel
     now = timezone.now()
-    reply = Outgoing(to=conversation.contact, body=body)
+    reply = Outgoing(to=conversation.contact, body=body, language=report.language)
     if registry()[config.plugin].synchronous:
         # A USSD session cannot be called back: use the SMS channel it names, if any.
         sms = ChannelConfig.objects.filter(
@@ -270,7 +270,10 @@ def deliver_to_reporter(
         if sms is None:
             return None
         config = sms
-    if config.plugin == "whatsapp" and (
+    is_whatsapp = config.plugin == "whatsapp" or (
+        config.plugin == "twilio" and config.settings.get("from", "").startswith("whatsapp:")
+    )
+    if is_whatsapp and (
         conversation.last_inbound_at is None or now - conversation.last_inbound_at > WHATSAPP_WINDOW
     ):
         fallback = config.settings.get("sms_fallback")

@@ -74,9 +74,7 @@ def webhook(request: HttpRequest, plugin: str, slug: str) -> HttpResponse:
         events = channel.parse(request, config)
     except PayloadError as exc:
         return _error(400, "bad_payload", str(exc) or "The body is not understood.")
-    conversations.record_inbound(
-        config=config, events=events, enqueue=not channel.synchronous
-    )
+    conversations.record_inbound(config=config, events=events, enqueue=not channel.synchronous)
     if channel.synchronous:
         replies = []
         for event in events:

@@ -59,6 +59,7 @@ class Outgoing:
     options: list[tuple[str, str]] = field(default_factory=list)
     template: str = ""
     subject: str = ""
+    language: str = ""  # the reporter's, for templates
 
 
 class Channel:
@@ -69,6 +70,10 @@ class Channel:
     synchronous = False
     #: Buttons the channel can show at once (0 = none: numbered text).
     max_buttons = 0
+    #: The longest button label the channel shows whole.
+    max_button_title = 64
+    #: A small screen (USSD): short questions and labels.
+    compact = False
 
     def handshake(self, request: HttpRequest, config: Any) -> HttpResponse | None:
         """Answer a provider's GET verification, if it has one."""

@@ -53,6 +53,9 @@ class EmailChannel(Channel):
             raise PayloadError("expected message_id, from, subject and text") from exc
         if "@" not in sender:
             raise PayloadError("from is not an email address")
+        if not message_id.strip():
+            # Without its own id, every such email would look like a redelivery of one.
+            raise PayloadError("message_id is empty")
         local, _at, domain = sender.rpartition("@")
         subject = str(mail.get("subject", ""))[:300]
         text = str(mail.get("text", ""))

@@ -44,10 +44,11 @@ class TelegramChannel(Channel):
                     provider_id=str(update_id),
                     contact=str(chat),
                     choice=str(query.get("data", "")),
+                    session=str(query.get("id", "")),  # answered in the webhook's reply
                     language_hint=query.get("from", {}).get("language_code", ""),
                 )
             ]
-        message = update.get("message") or update.get("edited_message")
+        message = update.get("message")  # an edited old message is not a new answer
         if not isinstance(message, dict) or "chat" not in message:
             return []  # updates we do not handle (channel posts, reactions...)
         media = []
@@ -71,6 +72,15 @@ class TelegramChannel(Channel):
                 language_hint=message.get("from", {}).get("language_code", ""),
             )
         ]
+
+    def acknowledge(self, events: list[Any], replies: list[Any], finished: bool = False) -> Any:
+        """A tapped button is answered in the webhook's reply, so its spinner stops."""
+        from django.http import HttpResponse, JsonResponse
+
+        tapped = [e.session for e in events if getattr(e, "choice", "") and e.session]
+        if tapped:
+            return JsonResponse({"method": "answerCallbackQuery", "callback_query_id": tapped[0]})
+        return HttpResponse(status=200)
 
     def _api(self, config: Any) -> str:
         base = config.settings.get("api_base", "https://api.telegram.org").rstrip("/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
 
 from django.conf import settings
@@ -108,6 +109,12 @@ class TwilioChannel(Channel):
                 f"{i}. {label}" for i, (_v, label) in enumerate(message.options, 1)
             )
         data = {"To": to, "From": sender, "Body": body[:1600]}
+        if message.template:
+            # WhatsApp through Twilio outside the 24-hour window: an approved Content
+            # template (TELLSAFE channel setting update_content_sid) with the text in it.
+            data.pop("Body")
+            data["ContentSid"] = config.settings.get("update_content_sid", "")
+            data["ContentVariables"] = json.dumps({"1": " ".join(message.body.split())[:1024]})
         if config.settings.get("status_callback"):
             data["StatusCallback"] = config.settings["status_callback"]
         response = http.post(

@@ -37,6 +37,7 @@ def _screen(replies: list[Outgoing]) -> str:
 class UssdChannel(Channel):
     name = "ussd"
     synchronous = True
+    compact = True
 
     def verify(self, request: HttpRequest, config: Any) -> None:
         key = config.secret("path_key")
@@ -61,7 +62,7 @@ class UssdChannel(Channel):
             InboundEvent(
                 provider_id=f"{session}:{len(parts)}:{digest}",
                 contact=phone,
-                text=latest or "hi",
+                text=latest,
                 session=session,
             )
         ]

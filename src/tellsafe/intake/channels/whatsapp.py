@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -25,9 +26,15 @@ from tellsafe.intake.channels import (
 MEDIA_TYPES = ("image", "video", "audio", "voice", "document", "sticker")
 
 
+def template_text(body: str) -> str:
+    """A template parameter may not hold line breaks, tabs or long runs of spaces."""
+    return re.sub(r"\s+", " ", body).strip()[:1024]
+
+
 class WhatsAppChannel(Channel):
     name = "whatsapp"
     max_buttons = 3
+    max_button_title = 20
 
     def handshake(self, request: HttpRequest, config: Any) -> HttpResponse | None:
         token = request.GET.get("hub.verify_token", "")
@@ -134,11 +141,13 @@ class WhatsAppChannel(Channel):
                 type="template",
                 template={
                     "name": message.template,
-                    "language": {"code": config.settings.get("template_language", "en")},
+                    "language": {
+                        "code": message.language or config.settings.get("template_language", "en")
+                    },
                     "components": [
                         {
                             "type": "body",
-                            "parameters": [{"type": "text", "text": message.body[:1024]}],
+                            "parameters": [{"type": "text", "text": template_text(message.body)}],
                         }
                     ],
                 },

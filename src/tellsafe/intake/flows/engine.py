@@ -172,6 +172,14 @@ class Engine:
         if self.c.state in (Conversation.State.DONE, Conversation.State.HUMAN):
             self.follow_up(event)
             return
+        if not text and not event.choice and not event.media:
+            # An empty message (a USSD session opening) answers nothing: show where
+            # they are.
+            if self.c.state == Conversation.State.ACTIVE and self.c.step:
+                self.ask(self.c.step)
+            elif self.c.state == Conversation.State.ACTIVE:
+                self.start()
+            return
         if not self.c.step:
             if (
                 getattr(self.plugin, "free_text_first", False)
@@ -202,15 +210,29 @@ class Engine:
             return
         options = [(o["value"], self.render(o["label"])) for o in step.get("options", [])]
         body = self.render(step.get("prompt", []))
-        buttons = (
-            bool(options) and len(options) <= self.plugin.max_buttons and not step.get("multiple")
-        )
+        if self.plugin.compact:
+            # A feature phone's screen: the question's first line and short labels.
+            body = body.split("\n")[0]
+            options = [(v, label if len(label) <= 22 else label[:21] + "…") for v, label in options]
+        buttons = self._buttons(step)
         if options and not buttons:
             # No buttons here (or too many): numbered lines, answered with numbers.
             body += "\n" + "\n".join(f"{n}. {label}" for n, (_v, label) in enumerate(options, 1))
             if step.get("multiple"):
                 body += "\n" + _("You can send more than one number, like 1 3.")
         self.say(body, options if buttons else [])
+
+    def _buttons(self, step: dict[str, Any]) -> bool:
+        """Buttons where the channel has them, enough of them, and long enough for every
+        label; otherwise numbered lines."""
+        options = step.get("options", [])
+        return (
+            bool(options)
+            and len(options) <= self.plugin.max_buttons
+            and not step.get("multiple")
+            and not self.plugin.compact
+            and all(len(self.render(o["label"])) <= self.plugin.max_button_title for o in options)
+        )
 
     def next_step(self) -> None:
         index = self.order.index(self.c.step)
@@ -261,7 +283,11 @@ class Engine:
             if len((event.text or "").split()) >= FREE_TEXT_MIN_WORDS:
                 self.hand_over(event)
                 return
-            self.say(_("Please send the number of your answer."))
+            self.say(
+                _("Please tap one of the buttons.")
+                if self._buttons(step)
+                else _("Please send the number of your answer.")
+            )
             self.ask(step["id"])
             return
         self.answers[step["field"]] = chosen if step.get("multiple") else chosen[0]
@@ -386,6 +412,20 @@ class Engine:
         self.turn.report_created = True
         minutes = settings.FIRST_RESPONSE_MINUTES[created.report.case.urgency]
         key = "next_imminent" if created.report.case.urgency == "imminent" else "next_soon"
+        self.created_passphrase = created.passphrase
+        if self.plugin.compact:
+            # The codes must fit on the last screen of a feature phone.
+            self.say(
+                "\n".join(
+                    [
+                        str(wording.text("done_title", self.audience)),
+                        f"{wording.text('reference_label', self.audience)}: "
+                        f"{created.report.reference}",
+                        f"{wording.text('passphrase_label', self.audience)}: {created.passphrase}",
+                    ]
+                )
+            )
+            return
         lines = [
             str(wording.text("done_title", self.audience)),
             str(wording.text("done_reassure", self.audience)),
@@ -438,8 +478,16 @@ class Engine:
         )
         created = self.c.report
         assert created is not None
-        self.say(f"{wording.text('reference_label', 'unknown')}: {created.reference}")
-        self.danger()
+        self.say(
+            "\n".join(
+                [
+                    f"{wording.text('reference_label', 'unknown')}: {created.reference}",
+                    f"{wording.text('passphrase_label', 'unknown')}: {self.created_passphrase}",
+                ]
+            )
+        )
+        if not self.plugin.compact:
+            self.danger()
 
     def follow_up(self, event: InboundEvent) -> None:
         """After the report: what they send joins the same case."""

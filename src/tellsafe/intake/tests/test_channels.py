@@ -62,8 +62,9 @@ def test_whatsapp_report_end_to_end(client, provider):
     say_wa(client, "hi")
     assert "Hello. You can tell us" in provider.texts()[0]
     assert "Who is telling us?" in provider.texts()[1]
-    # Buttons where the channel has them: three choices fit WhatsApp's reply buttons.
-    assert provider.calls[1][1]["type"] == "interactive"
+    # Labels longer than WhatsApp's 20-character buttons come as numbered lines.
+    assert provider.calls[1][1]["type"] == "text"
+    assert "1. I am a child or young person" in provider.texts()[1]
     h.wa_post(
         client,
         h.wa_payload(
