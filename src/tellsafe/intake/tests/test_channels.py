@@ -457,3 +457,34 @@ def test_retention_also_anonymises_the_chats_behind_a_case(client):
     with connection.cursor() as cursor:
         cursor.execute("SELECT contact_hash FROM intake_conversation")
         assert cursor.fetchone()[0].startswith("anonymised:")
+
+
+def test_status_keyword_answers_in_the_childs_words(client, provider):
+    from tellsafe.intake.tests.factories import make_report
+
+    created = make_report(age_band="9_12")
+    say_wa(client, f"STATUS {created.report.reference.lower()} {created.passphrase}")
+    assert provider.texts()[-1] == "We got your report."
+    say_wa(client, f"status {created.report.reference} WRONG-CODE-HERE")
+    assert "do not match" in provider.texts()[-1]
+
+
+def test_a_failed_delivery_with_the_providers_error_is_shown(client, provider):
+    say_wa(client, "hi")
+    sent = OutboundMessage.objects.order_by("pk").last()
+    h.wa_post(
+        client,
+        h.wa_payload(
+            statuses=[
+                {
+                    "id": sent.provider_id,
+                    "status": "failed",
+                    "timestamp": "1764400002",
+                    "recipient_id": "919812345678",
+                    "errors": [{"code": 131047, "title": "Re-engagement message"}],
+                }
+            ]
+        ),
+    )
+    sent.refresh_from_db()
+    assert (sent.status, sent.error) == ("failed", "131047")
