@@ -37,3 +37,14 @@ def _taxonomy_after_flush(request):
             for rule in urgency.DEFAULT_RULES:
                 UrgencyRule.objects.create(**rule)
     yield
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's SQLite leftovers (the write-lock file, WAL files)."""
+    import os
+    from pathlib import Path
+
+    from django.conf import settings
+
+    for path in Path(settings.DATA_DIR).glob(f"test-suite-{os.getpid()}.sqlite3*"):
+        path.unlink(missing_ok=True)

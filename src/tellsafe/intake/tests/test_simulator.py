@@ -17,6 +17,7 @@ from tellsafe.core.models import AuditEvent
 from tellsafe.intake import simulator as sim
 from tellsafe.intake.demo_channels import DEMO_CHANNELS, ensure_demo_channels
 from tellsafe.intake.models import ChannelConfig, InboundMessage, OutboundMessage, Report
+from tellsafe.intake.tests.channel_helpers import drain
 
 live = pytest.mark.django_db(transaction=True)
 
@@ -36,22 +37,6 @@ TYPED_REPORT = [
     "1",
     "yes",
 ]
-
-
-def drain() -> None:
-    """Run every queued task now, as `tellsafe worker` would (batch mode)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="simulator-test",
-        excluded_queue_names=[],
-    ).run()
 
 
 def demo_credentials() -> dict[str, dict[str, str]]:

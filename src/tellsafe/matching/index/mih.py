@@ -16,29 +16,35 @@ by side in ``bench/matcher_bench.py``.
 *What we do.* Multi-index hashing (Norouzi, Punjani, Fleet 2012) with three changes:
 
 1. **Generalised pigeonhole plan.** The 256 bits are cut into ``m`` contiguous
-   substrings (11 of 23–24 bits at 1–10 M rows). If two hashes are within ``t``, then
-   for any radii with ``sum(r_i + 1) > t`` some substring ``i`` is within ``r_i`` (a
-   radius of -1 skips a substring). Radii are chosen per threshold by a convex cost
-   model (``segment.plan_radii``): at ``t = 31``, ten substrings at radius 2 and one at
-   1. One index serves every threshold; where probing would cost more than reading
-   everything (``t`` above ~50 at 1 M) the same call scans, still exact.
-2. **Short tables, suffix inline.** A substring's table is a CSR keyed only by its low
-   ``pbits`` bits (18 at 1 M, 22 at 10 M: one slot per 4–8 rows). Each posting is one
-   ``uint32`` holding the row number *and* the substring's remaining bits, so a bucket
-   is filtered by a sequential, branch-free scan and only hashes whose whole substring
-   is within the radius are read in full: ~300 full-hash reads per query at 1 M
-   instead of ~4 000. Memory: 4 bytes per row per substring, plus the hash (32 B), the
-   id (8 B), a tombstone byte and the tables: ~97 B per row at 1 M, ~104 B at 10 M.
+   substrings (11 of 23–24 bits at 1 M rows, 10 of 25–26 at 10 M). If two hashes are
+   within ``t``, then for any radii with ``sum(r_i + 1) > t`` some substring ``i`` is
+   within ``r_i`` (a radius of -1 skips a substring). Radii are chosen per threshold by
+   a convex cost model (``segment.plan_radii``): at ``t = 31`` and 1 M, ten substrings
+   at radius 2 and one at 1. One index serves every threshold; where probing would cost
+   more than reading everything (``t`` above ~50 at 1 M) the same call scans, exactly.
+2. **Short tables, suffix inline, suffix bitmaps.** A substring's table is a CSR keyed
+   only by its low ``pbits`` bits (17 at 1 M, 21 at 10 M: one slot per 8 rows). Each
+   posting is one ``uint32`` holding the row number *and* the substring's remaining
+   bits (the suffix), and each table slot carries, beside the bucket's start, a 32-bit
+   bitmap of the suffixes in the bucket. Most probes end at the slot (no suffix close
+   enough); a bucket that may hold one is filtered by a sequential, branch-free scan of
+   the inline suffixes; only hashes whose whole substring is within the radius are read
+   in full (~300 per query at 1 M, where pytx verifies ~4 000). Memory: 4 bytes per row per
+   substring for postings, ~1 for tables, the hash (32 B), the id (8 B) and a tombstone
+   byte: ~97 B per row at 1 M and at 10 M.
 3. **Memory-level parallelism.** Every step is a cache miss, so a query runs in phases
-   (list buckets; read bounds; filter postings; verify rows), each a loop of independent
-   loads with software prefetch some iterations ahead. Duplicates (a near match is
-   reached through several substrings) go away in one sort of the few hits, which also
-   orders the answer.
+   (list the slots; read slots and keep the live ones; filter postings; verify rows),
+   each a loop of independent loads with software prefetch some iterations ahead.
+   Duplicates (a near match is reached through several substrings) go away in one sort
+   of the few hits, which also orders the answer.
 
-What bounds it: ~1 700 bucket reads (random, 44 MB of postings at 1 M) and ~300 row
-reads (32 MB) per query, near DRAM latency even with prefetch; plus ~5 µs to cross from
-Python into the kernel and build the answer. Fewer, longer substrings trade bucket reads
-for candidate reads and tables for memory; the cost model picks the balance per size.
+What bounds it: per query at 1 M, ~1 600 table-slot reads (11.5 MB of tables), ~430
+bucket reads (44 MB of postings) and ~300 row reads (32 MB), all random and near DRAM
+latency even with prefetch, plus ~3 µs in Python around the kernel. At 10 M (~5 000
+slot, ~1 100 bucket and ~1 500 row reads over 1 GB) the suffixes are shorter, as the
+row number takes more of each posting, so the bitmaps filter less. Fewer, longer
+substrings trade slot reads for candidate reads and memory; the cost model picks the
+balance per size.
 
 *Why numba.* The per-query loops cannot be vectorised across buckets in numpy (the
 numpy prototype in the research notes reached 639 q/s); they need a compiler. Numba is

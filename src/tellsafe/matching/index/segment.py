@@ -16,18 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
-from math import comb
+from math import comb, exp
 
 import numpy as np
 
 from tellsafe.matching.index import kernels
 
-# Rough costs in nanoseconds on the 2-core reference box, from timing the kernels while
-# building them; they steer the layout and the per-threshold plan. Only speed depends on
-# them, never correctness.
-_COST_PROBE = 18.0  # one bucket visited: a table read and a random read of postings
+# Rough costs in nanoseconds on the 2-core reference box, fitted to kernel timings at
+# 1 M and 10 M rows; they steer the layout and the per-threshold plan. Only speed
+# depends on them, never correctness.
+_COST_TABLE = 5.0  # one table slot read (bounds and suffix bitmap), prefetched
+_COST_BUCKET = 20.0  # one bucket read from the postings, when the bitmap lets it through
 _COST_ENTRY = 1.0  # one posting compared in the branch-free suffix filter
-_COST_CANDIDATE = 15.0  # one full-hash check: a random read of 32 bytes
+_COST_CANDIDATE = 30.0  # one full-hash check: a random read of 32 bytes
 _COST_SCAN_ROW = 2.0  # one row of a brute-force scan (memory-bandwidth bound)
 _COST_FIXED = 2000.0  # setting up a multi-index search of one query
 
@@ -84,12 +85,17 @@ def _ball(bits: int, radius: int) -> int:
 def _substring_cost(width: int, pbits: int, radius: int, n: int) -> float:
     if radius < 0:
         return 0.0
-    probes = _ball(pbits, radius)
-    return (
-        probes * _COST_PROBE
-        + probes * n / 2.0**pbits * _COST_ENTRY
-        + _ball(width, radius) * n / 2.0**width * _COST_CANDIDATE
-    )
+    suffix_bits = width - pbits
+    per_bucket = n / 2.0**pbits
+    bitmap_bits = min(32, 2**suffix_bits)
+    cost = _ball(width, radius) * n / 2.0**width * _COST_CANDIDATE
+    for k in range(radius + 1):  # k bits flipped in the prefix, radius - k left
+        # Chance that a bucket's bitmap shows a suffix within the remaining radius.
+        covered = 1.0 - (1.0 - 1.0 / bitmap_bits) ** _ball(suffix_bits, radius - k)
+        opened = 1.0 - exp(-per_bucket * covered)
+        probe = _COST_TABLE + opened * (_COST_BUCKET + per_bucket * _COST_ENTRY)
+        cost += comb(pbits, k) * probe
+    return cost
 
 
 def plan_radii(layout: Layout, threshold: int, n: int) -> tuple[np.ndarray, float]:
@@ -127,9 +133,8 @@ def plan_radii(layout: Layout, threshold: int, n: int) -> tuple[np.ndarray, floa
 def choose_layout(n: int, threshold: int = 31) -> Layout | None:
     """The cheapest layout for ``n`` rows at ``threshold``, or None when a scan is cheaper.
 
-    A table has at most one slot per four rows, so memory is about 4 bytes per row per
-    substring (postings) plus a byte per substring for tables, the 32-byte hash and the
-    8-byte id.
+    A table has at most one 8-byte slot per eight rows, so memory is about 5 bytes per
+    row per substring (postings and tables) plus the 32-byte hash and the 8-byte id.
     """
     if n <= FLAT_MAX_ROWS:
         return None
@@ -146,9 +151,9 @@ def _layout_for_bits(row_bits: int, threshold: int) -> Layout | None:
         for pbits in range(8, min(widths) + 1):
             if max(widths) - pbits > 32 - row_bits:
                 continue
-            if 2**pbits > n // 4:
-                # Larger tables stop paying for themselves (measured at 1 M and 10 M)
-                # and fall out of cache.
+            if 2**pbits > n // 8:
+                # Larger tables fall out of cache and stop paying for themselves
+                # (measured at 1 M and 10 M); the cost model does not see that.
                 break
             layout = Layout(widths, pbits, row_bits)
             _, cost = plan_radii(layout, threshold, n)
