@@ -15,7 +15,7 @@ RUN_ENV := TELLSAFE_DATA_DIR=$(VAR) \
 	TELLSAFE_HMAC_KEY_FILE=$(SECRETS)/hmac_key \
 	TELLSAFE_PHONE_REGION=$${TELLSAFE_PHONE_REGION:-IN}
 
-.PHONY: run test check lint bench messages browser clean
+.PHONY: run test check lint bench messages browser clean simulate
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tellsafe needs Python 3.11 or newer")'
@@ -42,6 +42,12 @@ run: $(VENV)/.run-deps
 	@$(RUN_ENV) $(BIN)/tellsafe worker --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/tellsafe serve
+
+# Chat with the running platform as WhatsApp, SMS, Telegram, email or USSD would:
+#   make simulate CHANNEL=whatsapp   (start `make run` first, in another terminal)
+CHANNEL ?= whatsapp
+simulate: $(VENV)/.run-deps
+	$(RUN_ENV) $(BIN)/tellsafe simulate $(CHANNEL)
 
 browser:
 	@sh scripts/ensure-chromium

@@ -39,7 +39,14 @@ ALLOWED_EXTRA = {
     "urgency",
     "attempt",
 }
-_SCRUBBED_LOGGERS = ("django.request", "django.server", "django.security", "gunicorn")
+_SCRUBBED_LOGGERS = (
+    "django.request",
+    "django.server",
+    "django.security",
+    "gunicorn",
+    "httpx",
+    "httpcore",
+)
 
 
 class ScrubFilter(logging.Filter):

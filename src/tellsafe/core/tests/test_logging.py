@@ -42,3 +42,17 @@ def test_exceptions_keep_their_type_but_not_their_message():
     out = _format(record)
     assert out["exception"] == "ValueError"
     assert "he hurt me" not in json.dumps(out)
+
+
+def test_outbound_request_urls_never_reach_the_log():
+    record = logging.makeLogRecord(
+        {
+            "name": "httpx",
+            "msg": "HTTP Request: %s %s",
+            "args": ("POST", "https://api.telegram.org/bot123456:SECRET-TOKEN/sendMessage"),
+        }
+    )
+    assert "SECRET-TOKEN" not in json.dumps(_format(record))
+    from django.conf import settings
+
+    assert settings.LOGGING["loggers"]["httpx"]["level"] == "WARNING"

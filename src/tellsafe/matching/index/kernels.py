@@ -253,7 +253,7 @@ def _search_one(
         ball = _suffix_bit(qsuffix[i])
         balls[i, 0] = ball
         for k in range(1, r + 1):
-            if k <= suffix_bits:
+            if k < suffix_bits:
                 flip = (np.uint64(1) << np.uint64(k)) - np.uint64(1)
                 while flip < (np.uint64(1) << np.uint64(suffix_bits)):
                     ball |= _suffix_bit(np.uint64(qsuffix[i]) ^ flip)
