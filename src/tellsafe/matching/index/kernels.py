@@ -107,6 +107,9 @@ def _substring(w0, w1, w2, w3, start, width):
     return value & ((np.uint64(1) << np.uint64(width)) - np.uint64(1))
 
 
+_ALL_SUFFIX_BITS = np.uint64(0xFFFFFFFF)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _suffix_bit(suffix):
     return np.uint64(1) << (np.uint64(suffix) & np.uint64(31))
@@ -229,11 +232,12 @@ def _search_one(
     out_dists,
     count,
 ):
-    # Phase 1 (no memory traffic): list every bucket to visit. Phase 2: read the bucket
-    # bounds. Phase 3: filter bucket entries by their inline suffix. Phase 4: verify
-    # survivors against the full hash. Every phase is a loop of independent cache misses
-    # with prefetch ahead, so the CPU keeps many in flight; fusing them would serialise
-    # each bucket's misses behind the previous one's branches.
+    # Phase 1 (no memory traffic): list every table slot to visit. Phase 2: read the
+    # slots (bounds and suffix bitmap) and keep the buckets that may hold a close enough
+    # suffix. Phase 3: filter those buckets' entries by their inline suffix. Phase 4:
+    # verify survivors against the full hash. Every phase is a loop of independent cache
+    # misses with prefetch ahead, so the CPU keeps many in flight; fusing them would
+    # serialise each bucket's misses behind the previous one's branches.
     n = words.shape[0]
     m = starts.shape[0]
     q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
@@ -253,7 +257,7 @@ def _search_one(
         ball = _suffix_bit(qsuffix[i])
         balls[i, 0] = ball
         for k in range(1, r + 1):
-            if k < suffix_bits:
+            if k <= suffix_bits and ball != _ALL_SUFFIX_BITS:
                 flip = (np.uint64(1) << np.uint64(k)) - np.uint64(1)
                 while flip < (np.uint64(1) << np.uint64(suffix_bits)):
                     ball |= _suffix_bit(np.uint64(qsuffix[i]) ^ flip)

@@ -147,6 +147,8 @@ def _as_ids(ids: Iterable[int] | np.ndarray) -> np.ndarray:
 
 
 def _check_threshold(threshold: int) -> int:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
+        raise TypeError(f"threshold must be an integer, got {threshold!r}")
     if not 0 <= threshold <= MAX_THRESHOLD:
         raise ValueError(f"threshold must be in 0..{MAX_THRESHOLD}, got {threshold}")
     return int(threshold)
@@ -482,8 +484,8 @@ class PdqIndex:
             state = self._state
             segments = list(state.segments)
             tail, n = state.tail, state.tail_n
-            if n:
-                live = tail.alive[:n] != 0
+            live = tail.alive[:n] != 0
+            if live.any():
                 segments.append(self._segment(tail.ids[:n][live], tail.words[:n][live]))
             snapshot.write(path, segments)
 
@@ -509,7 +511,7 @@ def warm_up() -> None:
     process start, and once at deploy time to fill the cache."""
     rng = np.random.default_rng(0)
     words = rng.integers(0, 2**64, size=(64, 4), dtype=np.uint64)
-    layout = Layout(Layout.split(11), 6, 6)
+    layout = Layout(Layout.split(11), 6, 6, always_probe=True)
     segment = Segment.build(np.arange(64), words, layout)
     index = PdqIndex._from_segments([segment], auto_compact=False)
     index.add([64], words[:1])

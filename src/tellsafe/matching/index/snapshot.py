@@ -71,6 +71,7 @@ def write(path: str | Path, segments: list[Segment]) -> None:
                     "widths": list(layout.widths),
                     "pbits": layout.pbits,
                     "row_bits": layout.row_bits,
+                    "always_probe": layout.always_probe,
                 },
                 "arrays": arrays,
             }
@@ -135,9 +136,9 @@ def read(path: str | Path, *, mmap: bool = False, verify: bool = False) -> list[
                 dtype = np.dtype(spec["dtype"])
                 shape = tuple(spec["shape"])
                 count = int(np.prod(shape))
-                if spec["offset"] + count * dtype.itemsize > file_size:
+                if count and spec["offset"] + count * dtype.itemsize > file_size:
                     raise SnapshotError(f"{path}: truncated")
-                if mapped is not None and name != "alive":
+                if mapped is not None and name != "alive" and count:
                     arr = np.frombuffer(mapped, dtype, count, spec["offset"]).reshape(shape)
                 else:
                     arr = np.empty(shape, dtype)
@@ -151,7 +152,12 @@ def read(path: str | Path, *, mmap: bool = False, verify: bool = False) -> list[
             layout = (
                 None
                 if lay is None
-                else Layout(tuple(lay["widths"]), int(lay["pbits"]), int(lay["row_bits"]))
+                else Layout(
+                    tuple(lay["widths"]),
+                    int(lay["pbits"]),
+                    int(lay["row_bits"]),
+                    bool(lay.get("always_probe", False)),
+                )
             )
             segments.append(
                 Segment(

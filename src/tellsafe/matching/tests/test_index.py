@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -93,7 +93,7 @@ def forced_layout(m: int, pbits: int):
         widths = Layout.split(m)
         row_bits = max(1, (max(n, 2) - 1).bit_length())
         p = min(max(pbits, max(widths) - (32 - row_bits)), min(widths))
-        return Layout(widths, p, row_bits)
+        return Layout(widths, p, row_bits, always_probe=True)
 
     return policy
 
@@ -192,7 +192,10 @@ def test_matches_at_the_edge_of_the_pigeonhole_bound_are_found(seed, m, pbits, t
     words = random_words(rng, 300)
     ids = np.arange(300, dtype=np.int64)
     seg = Segment.build(ids, words, forced_layout(m, pbits)(300))
-    for q in tight_queries(rng, seg, words[7], threshold):
+    assume(seg.radii(threshold) is not None)  # else too many bits to probe: a scan
+    queries = list(tight_queries(rng, seg, words[7], threshold))
+    assert queries
+    for q in queries:
         assert (threshold, 7) in unpack(seg.search(q.reshape(1, 4), threshold), 1)[0]
 
 
@@ -204,10 +207,12 @@ def test_edge_of_the_bound_with_short_suffixes(m, suffix_bits):
     rng = np.random.default_rng(m * 10 + suffix_bits)
     words = random_words(rng, 300)
     widths = Layout.split(m)
-    layout = Layout(widths, min(widths) - suffix_bits, 9)
+    layout = Layout(widths, min(widths) - suffix_bits, 9, always_probe=True)
     seg = Segment.build(np.arange(300), words, layout)
     for threshold in range(64):
-        for q in tight_queries(rng, seg, words[5], threshold):
+        queries = list(tight_queries(rng, seg, words[5], threshold))
+        assert queries or seg.radii(threshold) is None
+        for q in queries:
             assert (threshold, 5) in unpack(seg.search(q.reshape(1, 4), threshold), 1)[0]
 
 
@@ -293,6 +298,8 @@ def test_thresholds_out_of_range_and_mismatched_lengths_are_refused():
     for threshold in (-1, 257):
         with pytest.raises(ValueError):
             index.query(BRIDGE, threshold)
+    with pytest.raises(TypeError):
+        index.query(BRIDGE, 31.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         index.add([1, 2], [BRIDGE])
     with pytest.raises(ValueError):
@@ -441,6 +448,20 @@ def test_snapshot_round_trip(tmp_path: Path, mmap: bool):
     loaded.compact()
     assert loaded.query(words[1], 0) == [(1, 0)]
     assert loaded.query(words[3], 0) == []
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_snapshot_of_an_empty_index_and_of_empty_segments(tmp_path: Path, mmap: bool):
+    path = tmp_path / "empty.idx"
+    PdqIndex().save(path)
+    assert len(PdqIndex.load(path, mmap=mmap)) == 0
+    index = PdqIndex.build([1, 2], [BRIDGE, BRIDGE_ROT90])
+    index.remove([1, 2])  # a segment with no live row
+    index.add([3], [BRIDGE])
+    index.remove([3])  # and a tail with none
+    index.save(path)
+    loaded = PdqIndex.load(path, mmap=mmap)
+    assert len(loaded) == 0 and loaded.query(BRIDGE, 256) == []
 
 
 def test_damaged_snapshots_are_refused(tmp_path: Path):
