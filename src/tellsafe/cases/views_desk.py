@@ -200,19 +200,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
             object_id="",
         )
     writer = csv.writer(_Echo())
-    columns = [
-        "seq",
-        "at",
-        "actor_kind",
-        "actor_id",
-        "action",
-        "object_type",
-        "object_id",
-        "reason",
-        "data",
-        "prev_hash",
-        "hash",
-    ]
+    columns = list(audit.CHAIN_COLUMNS)
 
     def rows():
         yield writer.writerow(columns)
