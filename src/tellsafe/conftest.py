@@ -16,8 +16,12 @@ def _fresh_caches():
     from tellsafe.intake.hooks import forget_configs
 
     forget_configs()
+    from tellsafe.matching.matcher import reset_matcher
+
+    reset_matcher()  # the index is a cache of one test's banks
     yield
     cache.clear()
+    reset_matcher()
 
 
 @pytest.fixture(autouse=True)

@@ -19,5 +19,6 @@ def desk(request: HttpRequest) -> dict[str, Any]:
             "approve": has_perm(user, Perm.APPROVE),
             "audit": has_perm(user, Perm.AUDIT_VIEW),
             "configure": has_perm(user, Perm.CONFIGURE),
+            "banks": has_perm(user, Perm.BANK_VIEW),
         }
     }

@@ -25,6 +25,8 @@ class Perm(StrEnum):
     ALL_TEAMS = "case.all_teams"  # open any team's case without breaking the glass
     AUDIT_VIEW = "audit.view"  # browse and export the audit log
     CONFIGURE = "config.edit"  # urgency rules and the chat flow
+    BANK_VIEW = "bank.view"  # look hashes up, hash an image, read banks and matches
+    BANK_EDIT = "bank.edit"  # review self-reported hashes, release floods, remove hashes
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -45,6 +47,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.CASE_VIEW,
             Perm.NARRATIVE_VIEW,
             Perm.CASE_EDIT,
+            Perm.BANK_VIEW,
+            Perm.BANK_EDIT,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -58,6 +62,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PHONE_REPORT,
             Perm.APPROVE,
             Perm.ALL_TEAMS,
+            Perm.BANK_VIEW,
+            Perm.BANK_EDIT,
         }
     ),
     Role.ADMINISTRATOR: frozenset({Perm.CONFIGURE}),

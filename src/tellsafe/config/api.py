@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from tellsafe.core.errors import ApplicationError
 from tellsafe.core.middleware import too_large
 from tellsafe.intake.api import router as reports_router
+from tellsafe.matching.api import router as matching_router
 from tellsafe.taxonomy.api import router as taxonomy_router
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ api = NinjaAPI(
 )
 api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/reports", reports_router)
+api.add_router("", matching_router)
 
 
 def _error(
@@ -46,9 +48,10 @@ def _error(
 def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if exc.status == 429:
-        response["Retry-After"] = str(
-            settings.STATUS_LOCK_SECONDS if exc.code == "locked" else 3600
-        )
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is None:
+            retry_after = settings.STATUS_LOCK_SECONDS if exc.code == "locked" else 3600
+        response["Retry-After"] = str(retry_after)
     return response
 
 

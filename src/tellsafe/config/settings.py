@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "tellsafe.cases",
     "tellsafe.intake",
     "tellsafe.matching",
+    "tellsafe.partners",
+    "tellsafe.routing",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +277,39 @@ TASK_RESULT_DAYS = env.integer("TELLSAFE_TASK_RESULT_DAYS", 14)
 CHAT_EXPIRE_HOURS = env.integer("TELLSAFE_CHAT_EXPIRE_HOURS", 72)
 # Images larger than this many pixels are refused before decoding (decompression bombs).
 HASH_MAX_PIXELS = env.integer("TELLSAFE_HASH_MAX_PIXELS", 64_000_000)
+# --- Known-content detection (matching) -------------------------------------------------
+# PDQ matches within this Hamming distance (31 is the industry default); a lookup may ask
+# for another, up to MATCH_MAX_THRESHOLD (63 at most: beyond, matches are mostly noise).
+MATCH_THRESHOLD = env.integer("TELLSAFE_MATCH_THRESHOLD", 31)
+MATCH_MAX_THRESHOLD = min(env.integer("TELLSAFE_MATCH_MAX_THRESHOLD", 63), 63)
+MATCH_BATCH_MAX = env.integer("TELLSAFE_MATCH_BATCH_MAX", 1000)  # hashes per /match call
+# A matcher looks for bank changes at most this often (changes show within ~1 s).
+MATCHER_REFRESH_SECONDS = float(env.get("TELLSAFE_MATCHER_REFRESH_SECONDS", "0.5") or 0.5)
+# Snapshot that matcher processes start from; the worker rewrites it periodically.
+MATCHER_SNAPSHOT_PATH = env.get(
+    "TELLSAFE_MATCHER_SNAPSHOT_PATH", str(DATA_DIR / "matcher" / "banks")
+)
+MATCHER_SNAPSHOT_SECONDS = env.integer("TELLSAFE_MATCHER_SNAPSHOT_SECONDS", 600)
+# Flood protection (matching/flood.py): quarantine a hash matching more than both of these
+# in one hour: the minimum, and FLOOD_FACTOR x its hourly average over the baseline days.
+FLOOD_MIN_MATCHES_PER_HOUR = env.integer("TELLSAFE_FLOOD_MIN_MATCHES_PER_HOUR", 50)
+FLOOD_FACTOR = env.integer("TELLSAFE_FLOOD_FACTOR", 10)
+FLOOD_BASELINE_DAYS = env.integer("TELLSAFE_FLOOD_BASELINE_DAYS", 7)
+FLOOD_RELEASE_GRACE_HOURS = env.integer("TELLSAFE_FLOOD_RELEASE_GRACE_HOURS", 24)
+# Largest image POST /api/v1/hashes accepts; it is held in memory only, never on disk.
+HASH_UPLOAD_MAX_BYTES = env.integer("TELLSAFE_HASH_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+# Bodies larger than MAX_BODY_BYTES that these endpoints accept (core.middleware).
+BODY_LIMITS_BY_PATH = {
+    "/api/v1/hashes": HASH_UPLOAD_MAX_BYTES + 64 * 1024,
+    "/api/v1/match": 2 * 1024 * 1024,
+}
+# Uploads are held in memory only, never written to a temporary file: no image is ever at
+# rest (SECURITY.md). Anything larger than the limit is refused by the body-size check.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = HASH_UPLOAD_MAX_BYTES + 64 * 1024
+# Default per-minute request limit of a new partner API key (docs/partners.md).
+PARTNER_API_REQUESTS_PER_MINUTE = env.integer("TELLSAFE_PARTNER_API_REQUESTS_PER_MINUTE", 600)
+BANK_DOWNLOAD_PAGE = env.integer("TELLSAFE_BANK_DOWNLOAD_PAGE", 10_000)  # changes per page
 # First-response promise per urgency, in minutes; the confirmation page quotes it.
 FIRST_RESPONSE_MINUTES = {
     "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),

@@ -18,6 +18,8 @@ os.environ.setdefault("TELLSAFE_TASK_BACKEND", "db")
 os.environ.setdefault("TELLSAFE_CACHE_URL", "locmem")
 os.environ.setdefault("TELLSAFE_MANIFEST_STATIC", "false")
 os.environ.setdefault("TELLSAFE_PHONE_REGION", "IN")
+os.environ.setdefault("TELLSAFE_MATCHER_REFRESH_SECONDS", "0")
+os.environ.setdefault("TELLSAFE_MATCHER_SNAPSHOT_PATH", "")
 os.environ.setdefault("TELLSAFE_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from tellsafe.config.settings import *  # noqa: F403

@@ -12,6 +12,8 @@ urlpatterns = [
     path("hooks/<str:plugin>/<slug:slug>/", hooks.webhook, name="webhook"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("desk/account/", include("tellsafe.accounts.urls")),
+    path("desk/banks/", include("tellsafe.matching.urls_desk")),
     path("desk/", include("tellsafe.cases.urls")),
+    path("", include("tellsafe.matching.urls")),
     path("", include("tellsafe.intake.urls")),
 ]

@@ -38,6 +38,18 @@ ALLOWED_EXTRA = {
     "category_codes",
     "urgency",
     "attempt",
+    "bank",
+    "bank_hash",
+    "added",
+    "restored",
+    "removed",
+    "source",
+    "pdq",
+    "md5",
+    "sha256",
+    "seconds",
+    "partner_id",
+    "key_prefix",
 }
 _SCRUBBED_LOGGERS = (
     "django.request",

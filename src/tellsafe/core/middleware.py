@@ -53,7 +53,8 @@ class RequestLogMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over MAX_BODY_BYTES with 413 before anything reads them."""
+    """Refuses bodies over MAX_BODY_BYTES with 413 before anything reads them. A few
+    endpoints take more (an image to hash, a batch of hashes): BODY_LIMITS_BY_PATH."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -63,7 +64,7 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_BODY_BYTES:
+        if length > settings.BODY_LIMITS_BY_PATH.get(request.path, settings.MAX_BODY_BYTES):
             return too_large(request)
         return self.get_response(request)
 

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
@@ -28,6 +29,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("tellsafe.core.tasks.clear_expired_sessions", 3600),
     Entry("tellsafe.core.tasks.prune_task_results", 24 * 3600),
     Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),
+    Entry("tellsafe.matching.tasks.write_matcher_snapshot", settings.MATCHER_SNAPSHOT_SECONDS),
 )
 
 
