@@ -30,6 +30,7 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", "Telegram"
     EMAIL = "email", "Email"
     USSD = "ussd", "USSD (feature phone)"
+    REPORT_REMOVE = "remove", "Report Remove (hashes only)"
 
 
 class ContactKind(models.TextChoices):

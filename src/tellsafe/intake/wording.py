@@ -334,7 +334,11 @@ TEXTS: dict[str, dict[str, Promise]] = {
 
 
 def text(key: str, audience: str) -> Promise:
-    variants = TEXTS[key]
+    return pick(TEXTS[key], audience)
+
+
+def pick(variants: dict[str, Promise], audience: str) -> Promise:
+    """The variant for ``audience``, or the nearest simpler one (``FALLBACK``)."""
     if audience in variants:
         return variants[audience]
     for other in FALLBACK.get(audience, ()):

@@ -46,6 +46,8 @@ PUBLIC = [
     "intake:help",
     "intake:who",
     "intake:status",
+    "matching:remove",
+    "matching:remove_withdraw",
     "api:taxonomy",
     "healthz",
     "readyz",
