@@ -98,6 +98,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo channels (test secrets in docs/channels.md): {', '.join(made)}"
             )
+        from tellsafe.matching.demo import ensure_demo_banks
+
+        for line in ensure_demo_banks():
+            self.stdout.write(line)
         self._staff()
 
     def _directory(self) -> None:
