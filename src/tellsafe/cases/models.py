@@ -100,25 +100,72 @@ class Case(models.Model):
 
 
 class ContentItem(models.Model):
-    """A URL (or later a media item, by its hashes) reported in a case. The URL is
-    encrypted, because it can name the child; its host stays readable for routing and
-    statistics, and a keyed hash finds the same URL reported again."""
+    """A URL or a media item reported in a case. The URL is encrypted, because it can
+    name the child; its host stays readable for routing and statistics, and a keyed hash
+    finds the same URL reported again.
+
+    A media item (a picture or file sent in a chat) is never kept: the worker fetches it
+    from the provider, hashes it in memory and keeps only its hashes and what the banks
+    said about them (intake.media). Its URL is empty."""
 
     class Kind(models.TextChoices):
         URL = "url", "URL"
+        MEDIA = "media", "Media item"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="content_items")
     report = models.ForeignKey(
         "intake.Report", on_delete=models.PROTECT, related_name="content_items", null=True
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.URL)
-    url = EncryptedTextField()
-    url_hash = models.CharField(max_length=64, db_index=True)  # repeat and re-upload lookups
+    url = EncryptedTextField(blank=True)  # empty for a media item
+    # A URL: repeat and re-upload lookups. A media item: keyed hash of the provider's
+    # reference to it, so the same item is recorded once per report.
+    url_hash = models.CharField(max_length=64, db_index=True)
     host = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField()
+    # --- media items only -------------------------------------------------------------
+    media_type = models.CharField(max_length=16, blank=True)  # image, video, audio, document
+    pdq = models.CharField(max_length=64, blank=True)  # still images only
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    md5 = models.CharField(max_length=32, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    # Why the item could not be fetched or hashed (a short code), once that is final.
+    fetch_error = models.CharField(max_length=32, blank=True)
+    # The banks' answer: {"matches": [{bank, hash_type, distance, variant, actionable,
+    # ...}], "actionable", "suppressed"}. Null until the item has been looked up.
+    match_summary = models.JSONField(null=True, blank=True)
+    # How to fetch the item from its provider (channel and the provider's id or link),
+    # kept only until it is hashed; never the media itself.
+    media_ref = EncryptedTextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # A chat's media item once per report, however often the worker runs. Its
+            # index also serves the worker's "pending media of this report" query.
+            models.UniqueConstraint(
+                fields=["report", "url_hash"],
+                condition=models.Q(kind="media"),
+                name="content_media_once_per_report",
+            )
+        ]
+        indexes = [
+            # The worker's sweep: media items still waiting to be hashed, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="content_media_pending_idx",
+                condition=models.Q(kind="media", match_summary__isnull=True, fetch_error=""),
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.MEDIA:
+            return f"content {self.pk} ({self.media_type or 'media'})"
         return f"content {self.pk} on {self.host}"
+
+    @property
+    def media_pending(self) -> bool:
+        """A media item not yet hashed and looked up, and not given up on."""
+        return self.kind == self.Kind.MEDIA and self.match_summary is None and not self.fetch_error
 
 
 class Message(models.Model):

@@ -119,7 +119,11 @@ def case_anonymise(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
             ),
             "messages": Message.objects.filter(case_id=case_id).update(body=""),
             "notes": Note.objects.filter(case_id=case_id).update(body=""),
-            "content_items": ContentItem.objects.filter(case_id=case_id).update(url=""),
+            # Media hashes stay: they identify known material, not the child, and let a
+            # re-upload be recognised after the case is gone.
+            "content_items": ContentItem.objects.filter(case_id=case_id).update(
+                url="", media_ref=""
+            ),
             "feedback": Feedback.objects.filter(report__case_id=case_id).update(comment=""),
             "idempotency_records": IdempotencyRecord.objects.filter(
                 report__case_id=case_id

@@ -227,7 +227,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Request limits ---------------------------------------------------------------------
 MAX_BODY_BYTES = env.integer("TELLSAFE_MAX_BODY_BYTES", 64 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Languages --------------------------------------------------------------------------
@@ -303,6 +302,15 @@ BODY_LIMITS_BY_PATH = {
     "/api/v1/hashes": HASH_UPLOAD_MAX_BYTES + 64 * 1024,
     "/api/v1/match": 2 * 1024 * 1024,
 }
+# Inbound email carries attachments, base64-encoded (a third larger), hashed in the hook.
+BODY_LIMITS_BY_PREFIX = {
+    "/hooks/email/": env.integer("TELLSAFE_EMAIL_HOOK_MAX_BYTES", 40 * 1024 * 1024),
+}
+# Django's own cap on reading a body: the largest of the limits above (the middleware
+# applies the right one per path before anything reads the body).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    MAX_BODY_BYTES, *BODY_LIMITS_BY_PATH.values(), *BODY_LIMITS_BY_PREFIX.values()
+)
 # Uploads are held in memory only, never written to a temporary file: no image is ever at
 # rest (SECURITY.md). Anything larger than the limit is refused by the body-size check.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]

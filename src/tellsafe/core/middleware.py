@@ -52,6 +52,16 @@ class RequestLogMiddleware:
         return response
 
 
+def body_limit(path: str) -> int:
+    """The largest body accepted at ``path``: its own limit, its prefix's, or the default."""
+    if path in settings.BODY_LIMITS_BY_PATH:
+        return int(settings.BODY_LIMITS_BY_PATH[path])
+    for prefix, limit in settings.BODY_LIMITS_BY_PREFIX.items():
+        if path.startswith(prefix):
+            return int(limit)
+    return int(settings.MAX_BODY_BYTES)
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over MAX_BODY_BYTES with 413 before anything reads them. A few
     endpoints take more (an image to hash, a batch of hashes): BODY_LIMITS_BY_PATH."""
@@ -64,7 +74,7 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.BODY_LIMITS_BY_PATH.get(request.path, settings.MAX_BODY_BYTES):
+        if length > body_limit(request.path):
             return too_large(request)
         return self.get_response(request)
 

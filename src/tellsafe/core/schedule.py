@@ -29,6 +29,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("tellsafe.core.tasks.clear_expired_sessions", 3600),
     Entry("tellsafe.core.tasks.prune_task_results", 24 * 3600),
     Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),
+    Entry("tellsafe.intake.tasks.sweep_chat_media", 600),
     Entry("tellsafe.matching.tasks.write_matcher_snapshot", settings.MATCHER_SNAPSHOT_SECONDS),
 )
 

@@ -31,6 +31,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     USSD = "ussd", "USSD (feature phone)"
     REPORT_REMOVE = "remove", "Report Remove (hashes only)"
+    HOTLINE = "hotline", "Forwarded by another hotline"
 
 
 class ContactKind(models.TextChoices):

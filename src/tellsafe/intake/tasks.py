@@ -8,7 +8,7 @@ import logging
 from django_tasks import task
 
 from tellsafe.core.http import ProviderError
-from tellsafe.intake import conversations, services
+from tellsafe.intake import conversations, media, services
 from tellsafe.intake.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,36 @@ def send_outbound(outbound_id: int, attempt: int = 1) -> str:
             return f"retry {attempt + 1}"
         conversations.mark_failed(outbound_id, code)
         raise
+
+
+@task()
+def hash_chat_media(report_id: int, attempt: int = 1) -> dict:
+    """Fetch, hash (in memory), look up and record the pending media of one chat report.
+    Idempotent: items already done are left alone. A provider that fails is tried again
+    with exponential backoff; on the last attempt what still fails is recorded on its
+    content item as "could not fetch", and the task ends normally."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    final = attempt >= media.ATTEMPTS
+    run = media.hash_report_media(report_id=report_id, final=final)
+    if run.retry and not final:
+        delay = media.RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+        hash_chat_media.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+            report_id, attempt=attempt + 1
+        )
+        log.warning(
+            "media fetch failed; retry scheduled",
+            extra={"report_id": report_id, "attempt": attempt, "count": run.retry},
+        )
+    return run.as_dict()
+
+
+@task()
+def sweep_chat_media() -> int:
+    """Media whose hashing task was lost get one last try (see media.sweep_pending)."""
+    return media.sweep_pending()
 
 
 @task()

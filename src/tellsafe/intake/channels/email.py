@@ -1,12 +1,19 @@
 """Email. Inbound by an inbound-parse webhook: the mail provider (or a small relay on the
-mail server) POSTs JSON ``{"message_id", "from", "subject", "text", "in_reply_to"}``
-signed with HMAC-SHA-256 of the raw body in ``X-Tellsafe-Signature`` (hex). Outbound by
-SMTP (Django's mail settings). A reporter's emails are one conversation, keyed on their
-address; the report code goes in the subject of our answers so threads stay together.
-Secrets: ``webhook_secret``. Settings: ``from`` (our address)."""
+mail server) POSTs JSON ``{"message_id", "from", "subject", "text", "in_reply_to",
+"attachments"}`` signed with HMAC-SHA-256 of the raw body in ``X-Tellsafe-Signature``
+(hex). Outbound by SMTP (Django's mail settings). A reporter's emails are one
+conversation, keyed on their address; the report code goes in the subject of our answers
+so threads stay together. Secrets: ``webhook_secret``. Settings: ``from`` (our address).
+
+``attachments`` (optional) is a list of ``{"content_type", "content"}``, the content in
+base64. The bytes arrive in the webhook itself, so they are hashed right there, in memory
+(intake.media), and only the hashes go on: nothing to download later, nothing kept.
+Filenames are not kept either; they can name a child."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -23,9 +30,47 @@ from tellsafe.intake.channels import (
     Outgoing,
     PayloadError,
     SignatureError,
+    media_limit,
 )
 
 REFERENCE = re.compile(r"\b([34679ACDEFGHJKMNPRTWXY]{4}-[34679ACDEFGHJKMNPRTWXY]{4})\b")
+MAX_ATTACHMENTS = 10
+
+
+def hash_attachments(attachments: Any) -> list[dict[str, Any]]:
+    """The media entries of an email's attachments: their hashes, or why there are none.
+    Each attachment's bytes live only inside this loop."""
+    from tellsafe.intake.media import hash_in_memory
+
+    if not isinstance(attachments, list):
+        return []
+    media: list[dict[str, Any]] = []
+    for attachment in attachments[:MAX_ATTACHMENTS]:
+        if not isinstance(attachment, dict):
+            continue
+        content = attachment.get("content")
+        entry: dict[str, Any] = {"mime": str(attachment.get("content_type", ""))[:100]}
+        if isinstance(content, str):
+            content = "".join(content.split())  # MIME-style base64 wraps its lines
+        if not isinstance(content, str):
+            entry["error"] = "unreadable"
+        elif len(content) // 4 * 3 > media_limit() + 2:
+            entry["error"] = "too_large"  # refused before decoding
+        else:
+            try:
+                data = base64.b64decode(content, validate=True)
+            except (binascii.Error, ValueError):
+                entry["error"] = "unreadable"
+            else:
+                if not data:
+                    entry["error"] = "empty_media"
+                elif len(data) > media_limit():
+                    entry["error"] = "too_large"
+                else:
+                    entry["hashes"] = hash_in_memory(data).as_dict()
+                del data
+        media.append(entry)
+    return media
 
 
 class EmailChannel(Channel):
@@ -68,6 +113,7 @@ class EmailChannel(Channel):
                 contact=f"{local}@{domain}".lower(),
                 text=text,
                 subject=subject,
+                media=hash_attachments(mail.get("attachments")),
             )
         ]
 

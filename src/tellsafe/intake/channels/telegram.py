@@ -1,12 +1,17 @@
 """Telegram Bot API. Settings: ``api_base`` (default https://api.telegram.org),
 ``webhook_url`` (our public hook URL, for setWebhook). Secrets: ``bot_token``,
-``secret_token`` (sent by Telegram in X-Telegram-Bot-Api-Secret-Token)."""
+``secret_token`` (sent by Telegram in X-Telegram-Bot-Api-Secret-Token).
+
+Media: a message names a ``file_id``; ``getFile`` answers its ``file_path``, downloaded
+from ``/file/bot<token>/<file_path>``. The Bot API serves bots files of up to 20 MB."""
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest
 
@@ -17,7 +22,14 @@ from tellsafe.intake.channels import (
     Outgoing,
     PayloadError,
     SignatureError,
+    call,
+    download,
+    media_limit,
+    provider_json,
 )
+
+FILE_ID = re.compile(r"[0-9A-Za-z_-]{1,256}")
+FILE_PATH = re.compile(r"[0-9A-Za-z_-][0-9A-Za-z_./-]{0,255}")
 
 
 class TelegramChannel(Channel):
@@ -61,6 +73,8 @@ class TelegramChannel(Channel):
                         "provider_media_id": item.get("file_unique_id", ""),
                         "mime": item.get("mime_type", kind),
                         "sha256": "",
+                        "file_id": str(item.get("file_id", ""))[:256],  # for getFile
+                        "size": item.get("file_size") or 0,
                     }
                 )
         return [
@@ -113,6 +127,24 @@ class TelegramChannel(Channel):
                 },
             )
         )
+
+    def fetch_media(self, config: Any, item: dict[str, Any], http: Any) -> bytes:
+        file_id = str(item.get("file_id", ""))
+        if not FILE_ID.fullmatch(file_id):
+            raise ProviderError("bad_media_reference", retryable=False)
+        size = item.get("size")
+        if isinstance(size, int) and size > media_limit():
+            raise ProviderError("too_large", retryable=False)
+        response = call(http, "POST", f"{self._api(config)}/getFile", json={"file_id": file_id})
+        if response.status_code == 400 and b"too big" in response.content:
+            raise ProviderError("too_large", retryable=False)  # over the Bot API's 20 MB
+        result = provider_json(response).get("result")
+        path = result.get("file_path") if isinstance(result, dict) else None
+        if not isinstance(path, str) or not FILE_PATH.fullmatch(path) or ".." in path:
+            raise ProviderError("no_media_url", retryable=False)
+        base = config.settings.get("api_base", "https://api.telegram.org").rstrip("/")
+        token = quote(config.secret("bot_token"), safe=":")
+        return download(http, f"{base}/file/bot{token}/{path}", api_base=base)
 
     def contact_kind(self, config: Any = None) -> str:
         return "telegram"

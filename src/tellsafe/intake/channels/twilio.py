@@ -1,7 +1,11 @@
 """Twilio Programmable Messaging: SMS, or WhatsApp through Twilio. Settings: ``from``
 (our number, "+..." or "whatsapp:+..."), ``public_url`` (the webhook URL exactly as
 configured in Twilio, which the signature covers), ``api_base``. Secrets:
-``account_sid``, ``auth_token``."""
+``account_sid``, ``auth_token``.
+
+Media: an MMS (or WhatsApp picture) names ``MediaUrl{N}``, a resource of our account on
+the API; it is fetched with HTTP basic auth (account SID and auth token), and Twilio
+usually redirects to its media store, which is fetched without them."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from tellsafe.intake.channels import (
     PayloadError,
     SignatureError,
     StatusEvent,
+    download,
 )
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -76,11 +81,13 @@ class TwilioChannel(Channel):
         except ValueError:
             count = 0
         for i in range(min(count, 10)):
+            url = post.get(f"MediaUrl{i}", "")
             media.append(
                 {
-                    "provider_media_id": post.get(f"MediaUrl{i}", "")[-80:],
+                    "provider_media_id": url[-80:],
                     "mime": post.get(f"MediaContentType{i}", ""),
                     "sha256": "",
+                    "url": url[:500],  # the worker downloads it (fetch_media)
                 }
             )
         return [
@@ -126,6 +133,16 @@ class TwilioChannel(Channel):
         if not answer.get("sid"):
             raise ProviderError("no_message_sid")
         return str(answer["sid"])
+
+    def fetch_media(self, config: Any, item: dict[str, Any], http: Any) -> bytes:
+        base = config.settings.get("api_base", "https://api.twilio.com").rstrip("/")
+        sid = config.secret("account_sid")
+        url = str(item.get("url", ""))
+        # Our credentials go only to a media resource of our own account on the API.
+        prefix = f"{base}/2010-04-01/Accounts/{sid}/"
+        if not sid or not url.startswith(prefix) or ".." in url or "@" in url:
+            raise ProviderError("bad_media_reference", retryable=False)
+        return download(http, url, api_base=base, auth=(sid, config.secret("auth_token")))
 
     def report_channel(self, config: Any = None) -> str:
         return self.contact_kind(config)

@@ -1,7 +1,10 @@
 """WhatsApp Cloud API (Meta). Settings: ``phone_number_id``, ``api_base`` (default
 https://graph.facebook.com), ``api_version``, ``update_template`` (the pre-approved
 template for messages outside the 24-hour window), ``sms_fallback`` (slug of a twilio
-channel). Secrets: ``verify_token``, ``app_secret``, ``access_token``."""
+channel). Secrets: ``verify_token``, ``app_secret``, ``access_token``.
+
+Media: the webhook names a media id only. ``GET /{version}/{media-id}`` (bearer token)
+answers a short-lived ``url``, which is downloaded with the same token."""
 
 from __future__ import annotations
 
@@ -21,9 +24,15 @@ from tellsafe.intake.channels import (
     PayloadError,
     SignatureError,
     StatusEvent,
+    call,
+    download,
+    media_limit,
+    provider_json,
 )
 
 MEDIA_TYPES = ("image", "video", "audio", "voice", "document", "sticker")
+# Graph media ids are digits; anything else could steer the request elsewhere.
+MEDIA_ID = re.compile(r"[0-9A-Za-z_-]{1,128}")
 
 
 def template_text(body: str) -> str:
@@ -178,6 +187,35 @@ class WhatsAppChannel(Channel):
             return str(body["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
             raise ProviderError("no_message_id") from exc
+
+    def fetch_media(self, config: Any, item: dict[str, Any], http: Any) -> bytes:
+        media_id = str(item.get("provider_media_id", ""))
+        if not MEDIA_ID.fullmatch(media_id):
+            raise ProviderError("bad_media_reference", retryable=False)
+        base = config.settings.get("api_base", "https://graph.facebook.com").rstrip("/")
+        version = config.settings.get("api_version", "v21.0")
+        auth = {"Authorization": f"Bearer {config.secret('access_token')}"}
+        phone_number_id = config.settings.get("phone_number_id", "")
+        info = provider_json(
+            call(
+                http,
+                "GET",
+                f"{base}/{version}/{media_id}",
+                # Only media that reached this number: another number's id is refused.
+                params={"phone_number_id": phone_number_id} if phone_number_id else None,
+                headers=auth,
+            )
+        )
+        url = info.get("url")
+        if not isinstance(url, str) or not url:
+            raise ProviderError("no_media_url", retryable=False)
+        try:
+            size = int(info.get("file_size") or 0)
+        except (TypeError, ValueError):
+            size = 0  # the download's own cap still holds
+        if size > media_limit():
+            raise ProviderError("too_large", retryable=False)
+        return download(http, url, api_base=base, headers=auth)
 
     def contact_kind(self, config: Any = None) -> str:
         return "whatsapp"

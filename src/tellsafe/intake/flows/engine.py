@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from tellsafe.core.errors import ApplicationError
 from tellsafe.core.text import clean_text, clean_url
-from tellsafe.intake import selectors, services, wording
+from tellsafe.intake import media, selectors, services, wording
 from tellsafe.intake.channels import Channel, InboundEvent, Outgoing
 from tellsafe.intake.concerns import categories_for
 from tellsafe.intake.models import Conversation
@@ -407,6 +407,11 @@ class Engine:
             idempotency_key=f"chat:{self.c.pk}:{self.c.created_at.isoformat()}:{len(self.answers)}",
         )
         self.c.report = created.report
+        if self.answers.get("media"):
+            # Hashed by the worker once this commits; the bytes are never kept.
+            media.media_received(
+                report=created.report, channel_id=self.c.channel_id, items=self.answers["media"]
+            )
         self.c.state = Conversation.State.DONE
         self.c.step = ""
         self.turn.report_created = True
@@ -504,6 +509,8 @@ class Engine:
         if text or urls:
             services.report_add_information(report=report, text=text, urls=tuple(urls))
             self.say(_("Thank you. We added this to your report."))
+        if event.media:
+            media.media_received(report=report, channel_id=self.c.channel_id, items=event.media)
 
     def ask_language(self) -> None:
         codes = [code for code, _name in settings.LANGUAGES]

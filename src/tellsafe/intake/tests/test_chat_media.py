@@ -1,0 +1,603 @@
+"""Pictures and files sent in chats: downloaded into memory from each provider's real
+media API, hashed, dropped, looked up against the banks and attached to the case.
+
+The providers are a transport double (core.http.set_transport) that records every request
+with its headers and serves the media, so the tests check the URLs and credentials of
+each exchange. The pictures are generated, never stored."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import itertools
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from tellsafe.accounts.tests.factories import login, staff
+from tellsafe.cases.models import ContentItem
+from tellsafe.core import http as outbound_http
+from tellsafe.core.models import AuditEvent
+from tellsafe.intake import media
+from tellsafe.intake.demo_channels import DEMO_CHANNELS, SIMULATOR, ensure_demo_channels
+from tellsafe.intake.models import ChannelConfig, InboundMessage, Report
+from tellsafe.intake.tasks import hash_chat_media
+from tellsafe.intake.tests import channel_helpers as h
+from tellsafe.intake.tests.factories import make_report
+from tellsafe.matching import hashing
+from tellsafe.matching.tests.factories import add, flip
+from tellsafe.matching.tests.factories import bank as make_bank
+from tellsafe.matching.tests.images import photo_like
+
+TWILIO_SID = DEMO_CHANNELS["twilio"][0]["account_sid"]
+TG_TOKEN = DEMO_CHANNELS["telegram"][0]["bot_token"]
+WA_TOKEN = DEMO_CHANNELS["whatsapp"][0]["access_token"]
+LOOKASIDE = "https://lookaside.fbsbx.com/whatsapp_business/attachments/"
+TWILIO_CDN = "https://mms.twiliocdn.com/"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+_seq = itertools.count(1)
+
+
+def jpeg(seed: int, *, rotate: bool = False, size: tuple[int, int] = (160, 120)) -> bytes:
+    picture = photo_like(*size, seed=seed)
+    if rotate:
+        picture = picture.transpose(Image.Transpose.ROTATE_90)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def pdq_of(data: bytes) -> str:
+    return hashing.get("pdq").hash_bytes(data).value
+
+
+class MediaApis:
+    """The providers' media APIs (and, through channel_helpers.Provider, their messaging
+    APIs): serves files, fails on demand, and keeps every request."""
+
+    def __init__(self) -> None:
+        self.messaging = h.Provider()
+        self.requests: list[httpx.Request] = []
+        self.files: dict[str, bytes] = {}  # WhatsApp media id, Twilio ME sid or Telegram path
+        self.failures: list[int] = []  # statuses answered to media requests, first to last
+        self.chunk = 0  # > 0: stream the file in chunks this big, without a length
+        self.chunks_sent = 0
+        self.declared_size: int | None = None  # what WhatsApp's media endpoint claims
+        self.unreachable = False  # True: every media request fails to connect
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        path = request.url.path
+        is_media = (
+            url.startswith((LOOKASIDE, TWILIO_CDN))
+            or "/Media/" in path
+            or path.endswith("/getFile")
+            or path.startswith("/file/bot")
+            or (path.startswith("/v21.0/") and not path.endswith("/messages"))
+        )
+        if not is_media:
+            return self.messaging.handler(request)
+        self.requests.append(request)
+        if self.unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.failures:
+            status = self.failures.pop(0)
+            if status == 400 and path.endswith("/getFile"):  # what the Bot API says
+                return httpx.Response(
+                    400,
+                    json={
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: file is too big",
+                    },
+                )
+            return httpx.Response(status, json={"error": "temporarily down"})
+        if path.startswith("/v21.0/"):  # WhatsApp: the media's URL, for our number only
+            media_id = path.rsplit("/", 1)[1]
+            if media_id not in self.files:
+                return httpx.Response(404, json={"error": {"code": 100}})
+            size = self.declared_size or len(self.files[media_id])
+            return httpx.Response(
+                200,
+                json={
+                    "messaging_product": "whatsapp",
+                    "url": f"{LOOKASIDE}?mid={media_id}&ext=1&hash=ATtz",
+                    "mime_type": "image/jpeg",
+                    "sha256": "c2hhMjU2",
+                    "file_size": size,
+                    "id": media_id,
+                },
+            )
+        if url.startswith(LOOKASIDE):
+            return self._file(request.url.params["mid"])
+        if "/Media/" in path:  # Twilio: a redirect to its media store
+            return httpx.Response(307, headers={"Location": f"{TWILIO_CDN}{path.rsplit('/')[-1]}"})
+        if url.startswith(TWILIO_CDN):
+            return self._file(path.lstrip("/"))
+        if path.endswith("/getFile"):
+            file_id = json.loads(request.content)["file_id"]
+            file_path = f"photos/file_{file_id[-4:]}.jpg"
+            return httpx.Response(
+                200,
+                json={
+                    "ok": True,
+                    "result": {
+                        "file_id": file_id,
+                        "file_unique_id": "AQADbig",
+                        "file_size": len(self.files.get(file_path, b"")),
+                        "file_path": file_path,
+                    },
+                },
+            )
+        return self._file(path.split("/", 3)[3])  # /file/bot<token>/<file_path>
+
+    def _file(self, key: str) -> httpx.Response:
+        data = self.files.get(key)
+        if data is None:
+            return httpx.Response(404)
+        if not self.chunk:
+            return httpx.Response(200, content=data, headers={"Content-Type": "image/jpeg"})
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(data), self.chunk):
+                self.chunks_sent += 1
+                yield data[start : start + self.chunk]
+
+        return httpx.Response(200, content=chunks())
+
+    def install(self) -> None:
+        outbound_http.set_transport(httpx.MockTransport(self.handler))
+
+
+@pytest.fixture
+def apis():
+    ensure_demo_channels()
+    fake = MediaApis()
+    fake.install()
+    yield fake
+    outbound_http.set_transport(None)
+
+
+def demo(plugin: str) -> ChannelConfig:
+    return ChannelConfig.objects.get(plugin=plugin, slug="demo")
+
+
+def wa_item(media_id: str, mime: str = "image/jpeg") -> dict[str, Any]:
+    return {"provider_media_id": media_id, "mime": mime, "sha256": "c2hhMjU2"}
+
+
+def chat_report(items: list[dict[str, Any]], plugin: str = "whatsapp") -> Report:
+    report = make_report(channel=plugin).report
+    media.media_received(report=report, channel_id=demo(plugin).pk, items=items)
+    return report
+
+
+def media_items(report: Report) -> list[ContentItem]:
+    return list(report.content_items.filter(kind="media").order_by("pk"))
+
+
+# --- each provider, end to end ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_whatsapp_picture_is_hashed_matched_and_attached(client, apis):
+    picture = jpeg(seed=1)
+    value = pdq_of(picture)
+    add(make_bank("iwf-list"), flip(value, [3, 70, 200]))
+    apis.files["1234567890"] = picture
+    assert h.wa_post(client, h.wa_text("hi")).status_code == 200
+    h.drain()
+    image = {
+        "id": "1234567890",
+        "mime_type": "image/jpeg",
+        "sha256": base64.b64encode(hashlib.sha256(picture).digest()).decode(),
+        "caption": "he keeps sending me this picture of me",
+    }
+    assert h.wa_post(client, h.wa_payload({"type": "image", "image": image})).status_code == 200
+    h.drain()  # the flow makes the report; its media task runs after the commit
+
+    report = Report.objects.get()
+    [item] = media_items(report)
+    assert item.case_id == report.case_id and item.url == "" and item.media_type == "image"
+    assert item.pdq == value and 0 < item.pdq_quality <= 100
+    assert item.md5 == hashlib.md5(picture, usedforsecurity=False).hexdigest()
+    assert item.sha256 == hashlib.sha256(picture).hexdigest()
+    assert item.fetch_error == "" and item.media_ref == ""
+    [match] = item.match_summary["matches"]
+    assert match["bank"] == "iwf-list" and match["hash_type"] == "pdq"
+    assert match["distance"] == 3 and match["variant"] == "original"
+    assert match["actionable"] is True and item.match_summary["actionable"] is True
+    # The Graph API's two steps, both with the access token, for our number only.
+    lookup_request, download_request = apis.requests
+    assert lookup_request.method == "GET"
+    assert lookup_request.url.path == "/v21.0/1234567890"
+    assert str(lookup_request.url).startswith(SIMULATOR)
+    assert lookup_request.url.params["phone_number_id"] == "100000000000001"
+    assert lookup_request.headers["authorization"] == f"Bearer {WA_TOKEN}"
+    assert str(download_request.url).startswith(LOOKASIDE + "?mid=1234567890")
+    assert download_request.headers["authorization"] == f"Bearer {WA_TOKEN}"
+    assert AuditEvent.objects.filter(
+        action="content.media_hashed", object_id=str(report.case_id)
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twilio_mms_is_fetched_with_basic_auth_and_followed_without_it(client, apis):
+    picture = jpeg(seed=2)
+    apis.files["ME0123456789abcdef0123456789abcdef"] = picture
+    h.twilio_post(client, h.sms("hi"))
+    h.drain()
+    media_url = (
+        f"{SIMULATOR}/2010-04-01/Accounts/{TWILIO_SID}/Messages/"
+        "MM0123456789abcdef0123456789abcdef/Media/ME0123456789abcdef0123456789abcdef"
+    )
+    mms = h.sms("he sent me this picture last night")
+    mms.update(NumMedia="1", MediaContentType0="image/jpeg", MediaUrl0=media_url)
+    assert h.twilio_post(client, mms).status_code == 200
+    h.drain()
+
+    [item] = media_items(Report.objects.get())
+    assert item.pdq == pdq_of(picture) and item.sha256 == hashlib.sha256(picture).hexdigest()
+    assert item.match_summary == {"matches": [], "actionable": False, "suppressed": False}
+    api_request, store_request = apis.requests
+    assert str(api_request.url) == media_url
+    expected = base64.b64encode(f"{TWILIO_SID}:demo-auth-token".encode()).decode()
+    assert api_request.headers["authorization"] == f"Basic {expected}"
+    # The media store's signed link is another origin: the credentials stay home.
+    assert str(store_request.url) == f"{TWILIO_CDN}ME0123456789abcdef0123456789abcdef"
+    assert "authorization" not in store_request.headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_telegram_photo_uses_getfile_then_the_file_url(client, apis):
+    picture = jpeg(seed=3)
+    apis.files["photos/file_BIG1.jpg"] = picture
+    h.tg_post(client, h.tg_text("hi"))
+    h.drain()
+    n = next(_seq)
+    update = h.tg_text("")
+    del update["message"]["text"]
+    update["message"].update(
+        caption="someone posted this photo of me online",
+        photo=[
+            {"file_id": "AgACsmall", "file_unique_id": "AQADs", "file_size": 900},
+            {
+                "file_id": "AgACAgIAAxkBAAIBZ2BIG1",
+                "file_unique_id": f"AQADbig{n}",
+                "file_size": len(picture),
+            },
+        ],
+    )
+    assert h.tg_post(client, update).status_code == 200
+    h.drain()
+
+    [item] = media_items(Report.objects.get())
+    assert item.pdq == pdq_of(picture) and item.media_type == "image"
+    get_file, download_request = apis.requests
+    assert get_file.method == "POST" and get_file.url.path == f"/bot{TG_TOKEN}/getFile"
+    assert json.loads(get_file.content) == {"file_id": "AgACAgIAAxkBAAIBZ2BIG1"}  # the largest
+    assert str(download_request.url) == f"{SIMULATOR}/file/bot{TG_TOKEN}/photos/file_BIG1.jpg"
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(  # what an email hook must accept to receive attachments at all
+    BODY_LIMITS_BY_PATH={"/hooks/email/demo/": 1024 * 1024},
+    DATA_UPLOAD_MAX_MEMORY_SIZE=1024 * 1024,
+)
+def test_email_attachments_are_hashed_in_the_webhook_and_never_downloaded(client, apis):
+    picture = jpeg(seed=4)
+    add(
+        make_bank("ncmec-md5"), hashlib.md5(PDF, usedforsecurity=False).hexdigest(), hash_type="md5"
+    )
+    mail = {
+        "message_id": "<m1@mail.example>",
+        "from": "Asha <asha@mail.example>",
+        "subject": "help",
+        "text": "Someone is sending these to everyone in my class.",
+        "attachments": [
+            {"content_type": "image/jpeg", "content": base64.b64encode(picture).decode()},
+            {"content_type": "application/pdf", "content": base64.b64encode(PDF).decode()},
+            {"content_type": "image/png", "content": "not base64 at all!"},
+        ],
+    }
+    assert h.email_post(client, mail).status_code == 200
+    # Only hashes went on: the recorded message holds none of the bytes.
+    event = InboundMessage.objects.get().event
+    assert base64.b64encode(picture).decode()[:200] not in event
+    assert base64.b64encode(PDF).decode()[:40] not in event
+    assert pdq_of(picture) in event
+    h.drain()
+
+    image, document, broken = media_items(Report.objects.get())
+    assert apis.requests == []  # nothing to download
+    assert image.pdq == pdq_of(picture) and image.media_type == "image"
+    assert document.media_type == "document" and document.pdq == ""
+    assert document.md5 == hashlib.md5(PDF, usedforsecurity=False).hexdigest()
+    [match] = document.match_summary["matches"]
+    assert match["bank"] == "ncmec-md5" and match["hash_type"] == "md5" and match["distance"] == 0
+    assert broken.fetch_error == "unreadable" and broken.md5 == ""
+
+
+# --- what comes back from the providers -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rotated_copy_of_a_bank_picture_matches_as_a_variant(apis):
+    square = (256, 256)  # a square picture turned a quarter keeps its shape
+    add(make_bank("iwf-list"), pdq_of(jpeg(seed=5, size=square)))
+    apis.files["21"] = jpeg(seed=5, rotate=True, size=square)
+    report = chat_report([wa_item("21")])
+    assert hash_chat_media.call(report.pk) == {"hashed": 1, "failed": 0, "retry": 0}
+    [match] = media_items(report)[0].match_summary["matches"]
+    assert match["variant"] != "original" and match["distance"] <= 31
+    assert match["actionable"] is True
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_an_image_keeps_exact_hashes_only(apis):
+    add(make_bank("ncmec-md5"), hashlib.sha256(PDF).hexdigest(), hash_type="sha256")
+    apis.files["22"] = PDF
+    report = chat_report([wa_item("22", mime="application/pdf")])
+    hash_chat_media.call(report.pk)
+    [item] = media_items(report)
+    assert item.media_type == "document" and item.pdq == "" and item.pdq_quality is None
+    assert item.md5 == hashlib.md5(PDF, usedforsecurity=False).hexdigest()
+    assert item.sha256 == hashlib.sha256(PDF).hexdigest()
+    [match] = item.match_summary["matches"]
+    assert match["hash_type"] == "sha256" and match["bank"] == "ncmec-md5"
+
+
+@pytest.mark.django_db
+@override_settings(HASH_UPLOAD_MAX_BYTES=10_000)
+def test_an_oversized_file_is_refused_without_reading_it_all(apis):
+    apis.files["23"] = PDF * 500  # about 45 KB, streamed with no length given
+    apis.chunk = 1000
+    report = chat_report([wa_item("23", mime="video/mp4")])
+    apis.declared_size = 5_000  # the provider understates the size: the stream is capped
+    assert hash_chat_media.call(report.pk)["failed"] == 1
+    [item] = media_items(report)
+    assert item.fetch_error == "too_large" and item.md5 == "" and item.match_summary is None
+    assert apis.chunks_sent <= 11  # stopped just past the cap, not at the end
+    # A size the provider declares too big is refused before any download.
+    apis.declared_size = 50_000
+    apis.requests.clear()
+    second = chat_report([wa_item("23")])
+    hash_chat_media.call(second.pk)
+    assert media_items(second)[0].fetch_error == "too_large"
+    assert [r.url.path for r in apis.requests] == ["/v21.0/23"]
+
+
+@pytest.mark.django_db
+def test_a_provider_error_is_retried_then_recorded(apis):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    apis.files["24"] = jpeg(seed=6)
+    apis.failures = [503]
+    report = chat_report([wa_item("24")])
+    assert hash_chat_media.call(report.pk) == {"hashed": 0, "failed": 0, "retry": 1}
+    assert media_items(report)[0].media_pending
+    retry = DBTaskResult.objects.get(status="READY", task_path__endswith="hash_chat_media")
+    assert retry.run_after > timezone.now() and retry.args_kwargs["kwargs"] == {"attempt": 2}
+    # The provider is back for the second attempt.
+    assert hash_chat_media.call(report.pk, attempt=2)["hashed"] == 1
+
+    apis.failures = [503] * 10
+    down = chat_report([wa_item("25")])
+    apis.files["25"] = jpeg(seed=7)
+    assert hash_chat_media.call(down.pk, attempt=media.ATTEMPTS) == {
+        "hashed": 0,
+        "failed": 1,
+        "retry": 0,
+    }
+    [item] = media_items(down)
+    assert item.fetch_error == "http_503" and not item.media_pending and item.media_ref == ""
+    assert AuditEvent.objects.filter(action="content.media_failed").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_unreachable_provider_is_retried_like_an_error(apis):
+    apis.unreachable = True
+    report = chat_report([wa_item("35")])
+    assert hash_chat_media.call(report.pk) == {"hashed": 0, "failed": 0, "retry": 1}
+    hash_chat_media.call(report.pk, attempt=media.ATTEMPTS)
+    assert media_items(report)[0].fetch_error == "network_error"
+
+
+@pytest.mark.django_db
+def test_telegram_refuses_files_over_its_bot_limit(apis):
+    apis.failures = [400]
+    report = chat_report(
+        [{"provider_media_id": "AQADx", "mime": "video/mp4", "file_id": "BAACAgI", "size": 0}],
+        plugin="telegram",
+    )
+    hash_chat_media.call(report.pk)
+    assert media_items(report)[0].fetch_error == "too_large"  # over the Bot API's 20 MB
+    too_big = chat_report(
+        [{"provider_media_id": "AQADy", "mime": "video/mp4", "file_id": "BAACAgJ", "size": 10**9}],
+        plugin="telegram",
+    )
+    hash_chat_media.call(too_big.pk)
+    assert media_items(too_big)[0].fetch_error == "too_large"
+    assert len(apis.requests) == 1  # the declared size was enough to refuse it
+
+
+@pytest.mark.django_db
+def test_expired_media_is_recorded_at_once_without_retrying(apis):
+    report = chat_report([wa_item("26")])  # the double has no such media: 404
+    assert hash_chat_media.call(report.pk) == {"hashed": 0, "failed": 1, "retry": 0}
+    assert media_items(report)[0].fetch_error == "http_404"
+
+
+@pytest.mark.django_db
+def test_a_bad_reference_never_sends_the_credentials_anywhere(apis):
+    report = chat_report(
+        [
+            {"provider_media_id": "../../me/accounts", "mime": "image/jpeg", "sha256": ""},
+            {"provider_media_id": "https://evil.example/x", "mime": "image/jpeg"},
+        ]
+    )
+    hash_chat_media.call(report.pk)
+    assert [i.fetch_error for i in media_items(report)] == ["bad_media_reference"] * 2
+    twilio = chat_report(
+        [{"provider_media_id": "ME2", "mime": "image/jpeg", "url": "https://evil.example/x"}],
+        plugin="twilio",
+    )
+    hash_chat_media.call(twilio.pk)
+    assert media_items(twilio)[0].fetch_error == "bad_media_reference"
+    assert apis.requests == []
+
+
+@pytest.mark.django_db
+def test_hashing_is_idempotent(apis, django_capture_on_commit_callbacks):
+    apis.files["27"] = jpeg(seed=8)
+    report = make_report(channel="whatsapp").report
+    channel_id = demo("whatsapp").pk
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert media.media_received(report=report, channel_id=channel_id, items=[wa_item("27")])
+    assert len(queued) == 1  # the task is queued when the report's transaction commits
+    # The same media again (a redelivery, a second call) is not a second item.
+    assert media.media_received(report=report, channel_id=channel_id, items=[wa_item("27")]) == 0
+    hash_chat_media.call(report.pk)
+    before = len(apis.requests)
+    assert hash_chat_media.call(report.pk) == {"hashed": 0, "failed": 0, "retry": 0}
+    assert len(apis.requests) == before  # nothing fetched twice
+    assert len(media_items(report)) == 1
+    assert AuditEvent.objects.filter(action="content.media_hashed").count() == 1
+
+
+@pytest.mark.django_db
+def test_lost_tasks_are_swept_up(apis):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    apis.files["28"] = jpeg(seed=9)
+    report = chat_report([wa_item("28")])
+    assert media.sweep_pending() == 0  # still fresh: its own task will come
+    later = timezone.now() + media.SWEEP_AFTER + timedelta(minutes=1)
+    assert media.sweep_pending(now=later) == 1
+    queued = DBTaskResult.objects.get(task_path__endswith="hash_chat_media")
+    assert queued.args_kwargs == {"args": [report.pk], "kwargs": {"attempt": media.ATTEMPTS}}
+    hash_chat_media.call(report.pk, attempt=media.ATTEMPTS)
+    assert media_items(report)[0].match_summary is not None
+    assert media.sweep_pending(now=later) == 0
+
+
+# --- nothing at rest ------------------------------------------------------------------------
+
+_writes: list[tuple[str, ...]] | None = None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _writes is None:
+        return
+    if event.startswith("tempfile."):
+        _writes.append((event,))
+    elif event == "open":
+        path, mode, flags = [*args, None, None, None][:3]
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
+        # The SQLite write-queue lock (core.db) is an empty file that holds no data.
+        if writing and not str(path).endswith(".write-lock"):
+            _writes.append((event, str(path), str(mode)))
+
+
+sys.addaudithook(_audit)  # watches only while a test sets _writes
+
+
+@pytest.mark.django_db
+def test_media_are_never_written_to_disk(apis):
+    global _writes
+    picture = jpeg(seed=10, size=(640, 480))
+    apis.files["29"] = picture
+    apis.files["30"] = PDF
+    report = chat_report([wa_item("29"), wa_item("30", mime="application/pdf")])
+    _writes = []
+    try:
+        assert hash_chat_media.call(report.pk)["hashed"] == 2
+        seen = list(_writes)
+    finally:
+        _writes = None
+    assert seen == []  # no file, no temporary file: the bytes lived in memory only
+    for item in media_items(report):
+        fields = ContentItem._meta.concrete_fields
+        kept = json.dumps([getattr(item, f.attname) for f in fields], default=str)
+        assert len(kept) < 4000 and "JFIF" not in kept and "PDF-" not in kept
+
+
+# --- the case page ------------------------------------------------------------------------
+
+
+def _case_page_queries(client, case_id: int) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/desk/cases/{case_id}/")
+    assert response.status_code == 200
+    count = len(
+        [
+            q
+            for q in ctx.captured_queries
+            if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        ]
+    )
+    return response.content.decode(), count
+
+
+@pytest.mark.django_db
+def test_the_case_page_shows_hashes_matches_and_errors(client, apis):
+    picture = jpeg(seed=11)
+    value = pdq_of(picture)
+    add(make_bank("iwf-list"), flip(value, [1, 2]))
+    apis.files["31"] = picture
+    apis.files["32"] = jpeg(seed=12)
+    report = chat_report([wa_item("31"), wa_item("32"), wa_item("33")])  # 33: expired
+    login(client, staff("counsellor"))
+    html, _count = _case_page_queries(client, report.case_id)
+    assert html.count("waiting to be fetched and hashed") == 3
+    hash_chat_media.call(report.pk)
+    html, few = _case_page_queries(client, report.case_id)
+    assert f'<code title="{value}">{value[:16]}…</code>' in html
+    item = media_items(report)[0]
+    assert f"quality {item.pdq_quality}" in html
+    assert f'title="{item.sha256}"' in html and f'title="{item.md5}"' in html
+    assert "matches bank <b>iwf-list</b> (PDQ, distance 2)" in html
+    assert ">actionable</b>" in html
+    assert "no match in any bank" in html
+    assert "could not fetch or hash it (http_404)" in html
+    assert "JFIF" not in html
+    # More media, the same number of queries.
+    apis.files.update({str(n): jpeg(seed=n) for n in range(40, 45)})
+    media.media_received(
+        report=report,
+        channel_id=demo("whatsapp").pk,
+        items=[wa_item(str(n)) for n in range(40, 45)],
+    )
+    hash_chat_media.call(report.pk)
+    html, more = _case_page_queries(client, report.case_id)
+    assert html.count("Image</b> sent in the chat") == 8
+    assert more == few
+
+
+@pytest.mark.django_db
+def test_the_case_page_says_rotated_and_not_actionable(client, apis):
+    square = (256, 256)
+    add(make_bank("iwf-list"), pdq_of(jpeg(seed=13, size=square)), quality=30)  # too flat
+    apis.files["34"] = jpeg(seed=13, rotate=True, size=square)
+    report = chat_report([wa_item("34")])
+    hash_chat_media.call(report.pk)
+    login(client, staff("counsellor"))
+    html, _count = _case_page_queries(client, report.case_id)
+    assert "rotated/mirrored (" in html
+    assert "not actionable" in html and ">actionable</b>" not in html
