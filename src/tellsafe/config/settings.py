@@ -318,6 +318,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = HASH_UPLOAD_MAX_BYTES + 64 * 1024
 # Default per-minute request limit of a new partner API key (docs/partners.md).
 PARTNER_API_REQUESTS_PER_MINUTE = env.integer("TELLSAFE_PARTNER_API_REQUESTS_PER_MINUTE", 600)
 BANK_DOWNLOAD_PAGE = env.integer("TELLSAFE_BANK_DOWNLOAD_PAGE", 10_000)  # changes per page
+# --- Hosting trace (routing); see docs/adr/0018-hosting-trace.md ------------------------
+TRACE_NAMESERVERS = env.csv("TELLSAFE_TRACE_NAMESERVERS")  # empty: the system's resolvers
+TRACE_TIMEOUT_SECONDS = env.integer("TELLSAFE_TRACE_TIMEOUT_SECONDS", 3)
+# Newer IP database files than the packaged ones (optional; see the ADR's update path).
+TRACE_IPDB_NETWORK_FILE = env.get("TELLSAFE_TRACE_IPDB_NETWORK_FILE", "") or ""
+TRACE_IPDB_COUNTRY_FILE = env.get("TELLSAFE_TRACE_IPDB_COUNTRY_FILE", "") or ""
+TRACE_GEOLOCATION = env.boolean("TELLSAFE_TRACE_GEOLOCATION", True)
+TRACE_ABUSE_CONTACT_LOOKUP = env.get("TELLSAFE_TRACE_ABUSE_CONTACT_LOOKUP", "") or ""
+TRACE_REUSE_SECONDS = env.integer("TELLSAFE_TRACE_REUSE_SECONDS", 300)
+
 # First-response promise per urgency, in minutes; the confirmation page quotes it.
 FIRST_RESPONSE_MINUTES = {
     "imminent": env.integer("TELLSAFE_FIRST_RESPONSE_IMMINENT_MINUTES", 15),
