@@ -39,7 +39,10 @@ def fingerprint(data: ReportInput, channel: str) -> str:
 
 
 def _content_items(*, case: Case, report: Report, urls: tuple[str, ...], now) -> None:
-    ContentItem.objects.bulk_create(
+    """Record the reported URLs; each is traced to its host in the background."""
+    from tellsafe.routing.services import schedule_trace
+
+    items = ContentItem.objects.bulk_create(
         ContentItem(
             case=case,
             report=report,
@@ -50,6 +53,8 @@ def _content_items(*, case: Case, report: Report, urls: tuple[str, ...], now) ->
         )
         for url in urls
     )
+    for item in items:
+        schedule_trace(item=item)
 
 
 def report_create(

@@ -238,3 +238,18 @@ def test_schedule_trace_enqueues_after_commit(django_capture_on_commit_callbacks
     assert queued.task_path == "tellsafe.routing.tasks.trace_content_item_task"
     assert queued.args_kwargs["args"] == [item.pk]
     assert datetime.fromisoformat(queued.args_kwargs["kwargs"]["requested_at"]).tzinfo
+
+
+@pytest.mark.django_db
+def test_a_new_report_queues_a_trace_for_each_url(django_capture_on_commit_callbacks):
+    from tellsafe.intake.tests.factories import make_report
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = make_report(urls=["https://a.example/x", "https://b.example/y"])
+    items = set(created.report.content_items.values_list("pk", flat=True))
+    queued = [
+        r.args_kwargs["args"][0]
+        for r in DBTaskResult.objects.all()
+        if r.task_path.endswith("trace_content_item_task")
+    ]
+    assert len(items) == 2 and sorted(queued) == sorted(items)
