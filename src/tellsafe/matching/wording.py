@@ -19,7 +19,7 @@ TEXTS: dict[str, dict[str, Promise]] = {
     "intro": {
         "under_9": _("Is there a photo of you that you do not want people to see? We can help."),
         "9_12": _(
-            "Is there a photo or video of you that you do not want people to see? "
+            "Is there a photo of you that you do not want people to see? "
             "We can help stop it being shared."
         ),
         "13_15": _(

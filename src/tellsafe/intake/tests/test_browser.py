@@ -152,6 +152,9 @@ A11Y_PAGES = [
     "/status/",
     "/safety/",
     "/help/",
+    "/remove/",
+    "/remove/?for=13_15",
+    "/remove/withdraw/",
 ]
 
 
