@@ -50,6 +50,7 @@ ALLOWED_EXTRA = {
     "seconds",
     "partner_id",
     "key_prefix",
+    "request_id",
 }
 _SCRUBBED_LOGGERS = (
     "django.request",

@@ -61,6 +61,9 @@ class Report(models.Model):
     contact_value = EncryptedTextField(blank=True)
     # Keyed hash of the normalised contact, to find repeat reporters without decrypting.
     contact_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Where the report came from beyond its channel, e.g. the hotline that forwarded it
+    # ({"source": {...}}) or {"report_remove": true}. Never contact details or narrative.
+    extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -130,6 +130,7 @@ def _create(
             contact_kind=data.contact_kind,
             contact_value=data.contact_value,
             contact_hash=contact_hash,
+            extra=data.extra,
             created_at=now,
         )
         Report.categories.through.objects.bulk_create(
