@@ -327,6 +327,8 @@ TRACE_IPDB_COUNTRY_FILE = env.get("TELLSAFE_TRACE_IPDB_COUNTRY_FILE", "") or ""
 TRACE_GEOLOCATION = env.boolean("TELLSAFE_TRACE_GEOLOCATION", True)
 TRACE_ABUSE_CONTACT_LOOKUP = env.get("TELLSAFE_TRACE_ABUSE_CONTACT_LOOKUP", "") or ""
 TRACE_REUSE_SECONDS = env.integer("TELLSAFE_TRACE_REUSE_SECONDS", 300)
+# Recorded DNS answers consulted before real DNS (the demo hosts of `make run`).
+TRACE_RECORDED_ANSWERS_FILE = env.get("TELLSAFE_TRACE_RECORDED_ANSWERS_FILE", "") or ""
 
 # --- Exchange with NCMEC and other hotlines (routing/exchange; docs/exchange.md) -----------
 EXCHANGE_ORG_NAME = env.get("TELLSAFE_EXCHANGE_ORG_NAME", "") or ""

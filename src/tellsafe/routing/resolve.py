@@ -13,8 +13,10 @@ chain longer than ``MAX_CNAME_CHAIN``, stops the resolution with its own outcome
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -209,11 +211,36 @@ def default_resolver(
 ) -> Resolver:
     """The production resolver, configured from the arguments, else the settings
     ``TRACE_NAMESERVERS`` (a list or comma-separated text; empty: the system's) and
-    ``TRACE_TIMEOUT_SECONDS`` (default 3)."""
-    return DnsResolver(
+    ``TRACE_TIMEOUT_SECONDS`` (default 3). With ``TRACE_RECORDED_ANSWERS_FILE`` (a JSON
+    object in ``RecordedResolver``'s format), names recorded there are answered from it
+    and every other name from DNS: the demo hosts of ``make run`` trace offline."""
+    dns = DnsResolver(
         nameservers=_setting_nameservers() if nameservers is None else nameservers,
         timeout=_setting_timeout() if timeout is None else timeout,
     )
+    path = getattr(settings, "TRACE_RECORDED_ANSWERS_FILE", "") or ""
+    if not path:
+        return dns
+    try:
+        records = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return dns  # a missing or broken demo file must not stop real traces
+    if not isinstance(records, dict):
+        return dns
+    return LayeredResolver(RecordedResolver(records), dns)
+
+
+@dataclass
+class LayeredResolver:
+    """Recorded answers first (for the names they hold), then a real resolver."""
+
+    recorded: RecordedResolver
+    fallback: Resolver
+
+    def query(self, name: str, rdtype: str) -> DnsAnswer:
+        if _name(name) in self.recorded.records:
+            return self.recorded.query(name, rdtype)
+        return self.fallback.query(name, rdtype)
 
 
 # -- recorded answers --------------------------------------------------------------------
@@ -261,6 +288,7 @@ __all__ = [
     "MAX_CNAME_CHAIN",
     "DnsAnswer",
     "DnsResolver",
+    "LayeredResolver",
     "RecordedResolver",
     "Resolution",
     "Resolver",

@@ -256,3 +256,28 @@ def test_bad_resolver_settings_are_clear_errors(kwargs, field):
         DnsResolver(**kwargs)
     assert caught.value.code == "invalid_setting"
     assert field in caught.value.fields
+
+
+def test_recorded_answers_file_comes_first_then_dns(tmp_path, settings):
+    from tellsafe.routing import resolve
+
+    answers = tmp_path / "dns.json"
+    answers.write_text('{"isp-hosted.example": {"A": ["49.44.1.1"]}}')
+    settings.TRACE_RECORDED_ANSWERS_FILE = str(answers)
+    layered = resolve.default_resolver()
+    assert isinstance(layered, resolve.LayeredResolver)
+    assert layered.query("isp-hosted.example", "A").addresses == ("49.44.1.1",)
+
+    class Fallback:
+        def __init__(self):
+            self.asked = []
+
+        def query(self, name, rdtype):
+            self.asked.append(name)
+            return resolve.DnsAnswer("nxdomain", ())
+
+    layered.fallback = Fallback()
+    assert layered.query("other.example", "A").status == "nxdomain"
+    assert layered.fallback.asked == ["other.example"]
+    answers.write_text("not json")
+    assert isinstance(resolve.default_resolver(), resolve.DnsResolver)
