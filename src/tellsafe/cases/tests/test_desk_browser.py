@@ -2,18 +2,14 @@
 TOTP, claim, read, note, message the child, change status, close with approval. The
 child sees each change on their status page."""
 
-import os
-
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tellsafe.accounts.tests.factories import PASSWORD, staff, totp_code
 from tellsafe.cases.models import Case
 from tellsafe.intake.tests.factories import make_report
-from tellsafe.intake.tests.test_browser import CHROMIUM, browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def sign_in(page, user, steps_ahead=0):
@@ -27,7 +23,7 @@ def sign_in(page, user, steps_ahead=0):
     page.wait_for_load_state()
 
 
-def test_counsellor_and_supervisor_work_a_case(browser, live_server):  # noqa: F811
+def test_counsellor_and_supervisor_work_a_case(browser, live_server):
     counsellor = staff("counsellor", team="north", username="asha")
     supervisor = staff("supervisor", team="north", username="sam")
     created = make_report(age_band="9_12", categories=["cyberbullying"])

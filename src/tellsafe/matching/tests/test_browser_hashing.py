@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import statistics
 import struct
 from functools import cache
@@ -38,10 +37,6 @@ from tellsafe.matching.tests import images
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("TELLSAFE_CHROMIUM", "/usr/bin/chromium")
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-# itself are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCRIPTS = ("pdq.js", "md5.js", "sha256.js", "hash.js")  # the order a page includes them
 LOSSY_MAX_DISTANCE = 4
@@ -50,29 +45,6 @@ FILES = "/__test-files/"  # answered by the test's route, never by the server
 LOSSLESS = ("PNG", "GIF", "BMP", "WEBP-lossless")
 
 PDQ = hashing.get("pdq")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tellsafe.intake.models import Report
-from tellsafe.intake.tests.test_browser import browser, page  # noqa: F401 - fixtures
+from tellsafe.intake.tests.test_browser import page  # noqa: F401 - a fixture
 from tellsafe.matching import hashing
 from tellsafe.matching.models import BankHash
 from tellsafe.matching.report_remove import BANK_NAME
@@ -67,7 +67,7 @@ def test_a_file_that_is_not_an_image_gets_a_kind_message(page):  # noqa: F811
     assert not Report.objects.exists()
 
 
-def test_without_javascript_the_page_explains_and_offers_other_help(browser, live_server):  # noqa: F811
+def test_without_javascript_the_page_explains_and_offers_other_help(browser, live_server):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     try:
         page = context.new_page()
