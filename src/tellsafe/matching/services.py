@@ -263,17 +263,12 @@ def hashes_add(
                 if row is not None and row.status != BankHash.Status.REMOVED:
                     row.status, row.removed_at = BankHash.Status.REMOVED, now
                     tombstoned.append(row)
-            created = BankHash.objects.bulk_create(new_rows)
-            if created and created[0].pk is None:  # backends that do not return ids
-                created = list(
-                    BankHash.objects.filter(
-                        bank=bank, added_at=now, value__in=[r.value for r in new_rows]
-                    )
-                )
+            created = _insert_new(bank, new_rows)
             BankHash.objects.bulk_update(
                 back + tombstoned, ["status", "removed_at", "added_at", "confirmed_at"]
             )
-            _log_changes(created + back, BankChange.Action.ADD, now)
+            _insert_changes(bank, [(pk, BankChange.Action.ADD) for pk in created], now)
+            _log_changes(back, BankChange.Action.ADD, now)
             _log_changes(tombstoned, BankChange.Action.REMOVE, now)
             added += len(created)
             restored += len(back)
@@ -291,6 +286,62 @@ def hashes_add(
         extra={"bank": bank.pk, "added": added, "restored": restored, "removed": removed},
     )
     return result
+
+
+def _insert_new(bank: Bank, rows: list[BankHash]) -> list[int]:
+    """Insert new bank hashes and return their ids. Plain ``executemany``: imports of a
+    million hashes spend most of their time in the ORM's SQL building otherwise (about
+    4x slower). The unique (bank, type, value) key maps the rows back to their ids."""
+    if not rows:
+        return []
+    ops = connection.ops
+    table = BankHash._meta.db_table
+    columns = (
+        "bank_id", "hash_type", "value", "quality", "reference", "status", "added_at",
+        "confirmed_at", "report_id",
+    )  # fmt: skip
+    # Only identifiers of our own models and placeholders go into the text.
+    sql = (
+        f"INSERT INTO {ops.quote_name(table)} ({', '.join(map(ops.quote_name, columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    params = [
+        (
+            bank.pk,
+            r.hash_type,
+            r.value,
+            r.quality,
+            r.reference,
+            r.status,
+            ops.adapt_datetimefield_value(r.added_at),
+            ops.adapt_datetimefield_value(r.confirmed_at),
+            r.report_id,
+        )
+        for r in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    ids: list[int] = []
+    by_type: dict[str, list[str]] = {}
+    for r in rows:
+        by_type.setdefault(r.hash_type, []).append(r.value)
+    for hash_type, values in by_type.items():
+        ids += BankHash.objects.filter(
+            bank=bank, hash_type=hash_type, value__in=values
+        ).values_list("pk", flat=True)
+    return sorted(ids)
+
+
+def _insert_changes(bank: Bank, changes: list[tuple[int, str]], now: datetime) -> None:
+    if not changes:
+        return
+    ops = connection.ops
+    table = BankChange._meta.db_table
+    columns = ", ".join(map(ops.quote_name, ("bank_id", "bank_hash_id", "action", "at")))
+    sql = f"INSERT INTO {ops.quote_name(table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    at = ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(bank.pk, pk, action, at) for pk, action in changes])
 
 
 def _existing(bank: Bank, keys: set[Key]) -> dict[Key, BankHash]:
