@@ -16,6 +16,7 @@ from tellsafe.core.errors import ApplicationError
 from tellsafe.core.middleware import too_large
 from tellsafe.intake.api import router as reports_router
 from tellsafe.matching.api import router as matching_router
+from tellsafe.routing.notices.api import router as notices_router
 from tellsafe.taxonomy.api import router as taxonomy_router
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ api = NinjaAPI(
 api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/reports", reports_router)
 api.add_router("", matching_router)
+api.add_router("/notices", notices_router)
 
 
 def _error(

@@ -330,6 +330,12 @@ TRACE_REUSE_SECONDS = env.integer("TELLSAFE_TRACE_REUSE_SECONDS", 300)
 # Recorded DNS answers consulted before real DNS (the demo hosts of `make run`).
 TRACE_RECORDED_ANSWERS_FILE = env.get("TELLSAFE_TRACE_RECORDED_ANSWERS_FILE", "") or ""
 
+# --- Takedown notices (routing/notices; docs/notices.md) ----------------------------------
+# Re-check reported URLs with HTTP HEAD requests. Off: fetching abuse content needs a legal
+# basis, so by default only the partner's confirmation counts.
+NOTICE_HTTP_HEAD_CHECKS = env.boolean("TELLSAFE_NOTICE_HTTP_HEAD_CHECKS", False)
+NOTICE_FROM_EMAIL = env.get("TELLSAFE_NOTICE_FROM_EMAIL", "") or ""
+
 # --- Exchange with NCMEC and other hotlines (routing/exchange; docs/exchange.md) -----------
 EXCHANGE_ORG_NAME = env.get("TELLSAFE_EXCHANGE_ORG_NAME", "") or ""
 EXCHANGE_ORG_EMAIL = env.get("TELLSAFE_EXCHANGE_ORG_EMAIL", "") or ""

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("desk/account/", include("tellsafe.accounts.urls")),
     path("desk/banks/", include("tellsafe.matching.urls_desk")),
+    path("", include("tellsafe.routing.notices.urls")),
     path("desk/", include("tellsafe.cases.urls")),
     path("", include("tellsafe.matching.urls")),
     path("", include("tellsafe.intake.urls")),

@@ -51,6 +51,7 @@ ALLOWED_EXTRA = {
     "partner_id",
     "key_prefix",
     "request_id",
+    "notice_id",
 }
 _SCRUBBED_LOGGERS = (
     "django.request",

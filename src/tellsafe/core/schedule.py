@@ -30,6 +30,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("tellsafe.core.tasks.prune_task_results", 24 * 3600),
     Entry("tellsafe.cases.tasks.run_retention", 24 * 3600),
     Entry("tellsafe.intake.tasks.sweep_chat_media", 600),
+    Entry("tellsafe.routing.notices.tasks.send_notice_reminders", 15 * 60),
+    Entry("tellsafe.routing.notices.tasks.recheck_notices", 3600),
     Entry("tellsafe.matching.tasks.write_matcher_snapshot", settings.MATCHER_SNAPSHOT_SECONDS),
 )
 

@@ -362,6 +362,9 @@ def _record(item: ContentItem, hashes: MediaHashes, matcher: Matcher) -> int:
                 "actionable": summary["actionable"],
             },
         )
+        from tellsafe.routing.notices.reuploads import check_reupload
+
+        check_reupload(row)  # the same picture, removed before after one of our notices
     log.info(
         "media hashed",
         extra={

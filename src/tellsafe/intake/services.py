@@ -39,7 +39,9 @@ def fingerprint(data: ReportInput, channel: str) -> str:
 
 
 def _content_items(*, case: Case, report: Report, urls: tuple[str, ...], now) -> None:
-    """Record the reported URLs; each is traced to its host in the background."""
+    """Record the reported URLs; each is traced to its host in the background, and one
+    removed before after a notice of ours is flagged as a re-upload."""
+    from tellsafe.routing.notices.reuploads import check_reupload
     from tellsafe.routing.services import schedule_trace
 
     items = ContentItem.objects.bulk_create(
@@ -55,6 +57,7 @@ def _content_items(*, case: Case, report: Report, urls: tuple[str, ...], now) ->
     )
     for item in items:
         schedule_trace(item=item)
+        check_reupload(item)
 
 
 def report_create(

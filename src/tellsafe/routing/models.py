@@ -59,3 +59,6 @@ class HostingTrace(models.Model):
         if isinstance(value, list):
             return list(value)
         return [value] if value else []
+
+
+from tellsafe.routing.notices.models import *  # noqa: E402, F403
