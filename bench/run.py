@@ -5,6 +5,7 @@
   python bench/run.py intake postgres   the same on PostgreSQL (DATABASE_URL or local test db)
   python bench/run.py webhooks [db]     inbound webhook acknowledgements (default postgres)
   python bench/run.py trace             hosting-trace throughput (recorded DNS)
+  python bench/run.py notices [N]       removal-time statistics over N notices (PostgreSQL)
   python bench/run.py hashing           PDQ hashing, full and fast mode
   python bench/run.py queue [N]         desk queue latency with N open cases (default 100,000)
   python bench/run.py audit [N]         audit chain verification of N events (default 1,000,000)
@@ -716,6 +717,23 @@ def bench_trace() -> None:
     record("Hosting trace", "make bench BENCH_ARGS='trace'", lines)
 
 
+def bench_notices(n: int = 1_000_000) -> None:
+    """National removal-time statistics over ``n`` notices on PostgreSQL."""
+    r = _json_run(["bench/notice_stats_bench.py", str(n)])
+    lines = [
+        f"{r['notices']:,} notices to {r['partners']} partners, sent over a year (80% removed "
+        "after 1 minute to 41 days, 7% not found, 3% refused, 10% open), inserted in SQL; "
+        "`stats.removal_stats` timed, median of 5 runs after a warm-up. Goal: national "
+        "figures under 2 s.",
+        "",
+        "| national | national + per partner | last 90 days |",
+        "|---:|---:|---:|",
+        f"| **{r['national_seconds']} s** | {r['national_and_per_partner_seconds']} s | "
+        f"{r['last_90_days_seconds']} s |",
+    ]
+    record("Removal-time statistics", f"make bench BENCH_ARGS='notices {n}'", lines)
+
+
 def bench_banks(n: int = 1_000_000) -> None:
     """The matcher over the banks (bench/bank_bench.py), on SQLite and PostgreSQL."""
     runs = [_json_run(["bench/bank_bench.py", str(n), *flag]) for flag in ([], ["--postgres"])]
@@ -776,6 +794,7 @@ def main() -> None:
         bench_audit()
         bench_hashing()
         bench_trace()
+        bench_notices()
         bench_matcher()
         bench_banks()
     elif args[0] == "matcher":
@@ -791,6 +810,8 @@ def main() -> None:
         )
     elif args[0] == "trace":
         bench_trace()
+    elif args[0] == "notices":
+        bench_notices(*(int(a) for a in args[1:2]))
     elif args[0] == "hashing":
         bench_hashing()
     elif args[0] == "queue":
