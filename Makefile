@@ -13,6 +13,7 @@ RUN_ENV := TELLSAFE_DATA_DIR=$(VAR) \
 	TELLSAFE_SECRET_KEY_FILE=$(SECRETS)/secret_key \
 	TELLSAFE_FIELD_KEYS_FILE=$(SECRETS)/field_keys \
 	TELLSAFE_HMAC_KEY_FILE=$(SECRETS)/hmac_key \
+	TELLSAFE_TRACE_RECORDED_ANSWERS_FILE=$(VAR)/demo/dns.json \
 	TELLSAFE_PHONE_REGION=$${TELLSAFE_PHONE_REGION:-IN}
 
 .PHONY: run test check lint bench messages browser clean simulate

@@ -71,6 +71,9 @@ def _taxonomy_after_flush(request):
         if not UrgencyRule.objects.exists():
             for rule in urgency.DEFAULT_RULES:
                 UrgencyRule.objects.create(**rule)
+        from tellsafe.routing.rules.seed import seed_defaults
+
+        seed_defaults()
     yield
 
 

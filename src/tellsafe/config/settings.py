@@ -330,6 +330,12 @@ TRACE_REUSE_SECONDS = env.integer("TELLSAFE_TRACE_REUSE_SECONDS", 300)
 # Recorded DNS answers consulted before real DNS (the demo hosts of `make run`).
 TRACE_RECORDED_ANSWERS_FILE = env.get("TELLSAFE_TRACE_RECORDED_ANSWERS_FILE", "") or ""
 
+# --- Routing (routing/rules) ---------------------------------------------------------------
+HOME_COUNTRY = (env.get("TELLSAFE_HOME_COUNTRY", "") or PHONE_REGION or "IN").upper()
+ROUTING_NO_HOTLINE_DESTINATIONS = env.csv("TELLSAFE_ROUTING_NO_HOTLINE_DESTINATIONS", "ncmec")
+ROUTING_NCMEC_PARTNER = env.get("TELLSAFE_ROUTING_NCMEC_PARTNER", "NCMEC") or "NCMEC"
+ROUTING_INTERPOL_PARTNER = env.get("TELLSAFE_ROUTING_INTERPOL_PARTNER", "INTERPOL") or "INTERPOL"
+
 # --- Takedown notices (routing/notices; docs/notices.md) ----------------------------------
 # Re-check reported URLs with HTTP HEAD requests. Off: fetching abuse content needs a legal
 # basis, so by default only the partner's confirmation counts.

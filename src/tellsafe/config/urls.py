@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/account/", include("tellsafe.accounts.urls")),
     path("desk/banks/", include("tellsafe.matching.urls_desk")),
     path("", include("tellsafe.routing.notices.urls")),
+    path("desk/routing/", include("tellsafe.routing.rules.urls")),
     path("desk/", include("tellsafe.cases.urls")),
     path("", include("tellsafe.matching.urls")),
     path("", include("tellsafe.intake.urls")),

@@ -148,7 +148,7 @@ class ApiKeyAuth(AuthBase):
     openapi_bearerFormat = "tsk_<prefix>_<secret>"
     openapi_description = (
         "A partner API key, as 'Authorization: Bearer tsk_...' or 'X-Api-Key: tsk_...'. "
-        "Each endpoint needs one scope: hashes:compute, match or banks:read."
+        "Each endpoint needs one scope: hashes:compute, match, banks:read or notices."
     )
 
     def __init__(self, scope: Scope | str) -> None:

@@ -27,6 +27,8 @@ class Scope(StrEnum):
     HASHES_COMPUTE = "hashes:compute"  # POST /api/v1/hashes: hash an uploaded image
     MATCH = "match"  # POST /api/v1/match: look hashes up against the banks
     BANKS_READ = "banks:read"  # GET /api/v1/banks/{name}/hashes: download hash lists
+    # GET /api/v1/notices, POST /api/v1/notices/{id}/response: the partner's notices
+    NOTICES = "notices"
 
 
 # In the order lists and the docs show them.
@@ -59,6 +61,14 @@ class Partner(models.Model):
     country = models.CharField(max_length=2, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Where the partner's networks and sites are, so a hosting trace finds it as the
+    # abuse contact (partners.lookup; set with partners.lookup.partner_networks_set):
+    # its origin ASNs (ints) and the domains it serves, lower-case, each also matching
+    # its subdomains. Matched in Python: JSON containment is not portable to SQLite.
+    asns = models.JSONField(default=list, blank=True)
+    domains = models.JSONField(default=list, blank=True)
+    # Where abuse reports to the partner go when it has no notice settings of its own.
+    abuse_email = models.EmailField(blank=True)
 
     class Meta:
         constraints = [

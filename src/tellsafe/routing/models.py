@@ -62,3 +62,4 @@ class HostingTrace(models.Model):
 
 
 from tellsafe.routing.notices.models import *  # noqa: E402, F403
+from tellsafe.routing.rules.models import *  # noqa: E402, F403

@@ -102,6 +102,10 @@ class Command(BaseCommand):
 
         for line in ensure_demo_banks():
             self.stdout.write(line)
+        from tellsafe.routing.demo import ensure_demo_routing
+
+        for line in ensure_demo_routing():
+            self.stdout.write(line)
         self._staff()
 
     def _directory(self) -> None:
