@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from tellsafe.core import audit
@@ -41,8 +42,10 @@ def self_reported_bank() -> Bank:
     """The bank of Report Remove hashes, made on first use: reviewed before it is acted
     on, shareable (partners listed by an administrator receive confirmed hashes)."""
     bank = Bank.objects.filter(name=BANK_NAME).first()
-    if bank is None:
-        bank = services.bank_create(
+    if bank is not None:
+        return bank
+    try:
+        return services.bank_create(
             name=BANK_NAME,
             title="Self-reported (Report Remove)",
             source=Bank.Source.SELF_REPORTED,
@@ -51,7 +54,9 @@ def self_reported_bank() -> Bank:
             shareable=True,
             actor=audit.Actor.system(),
         )
-    return bank
+    except (ApplicationError, IntegrityError):
+        # Two first submissions at once: the other one made it; use that.
+        return Bank.objects.get(name=BANK_NAME)
 
 
 def clean_hashes(raw: dict[str, Any]) -> list[HashRecord]:

@@ -139,3 +139,19 @@ def test_the_pages_speak_the_chosen_language(client):
     client.get("/lang/ur/")
     page = client.get(URL, {"for": "9_12"}).content.decode()
     assert 'dir="rtl"' in page
+
+
+def test_the_self_reported_bank_made_by_someone_else_meanwhile_is_used(monkeypatch):
+    from tellsafe.matching import report_remove
+    from tellsafe.matching.tests.factories import bank as make_bank
+
+    existing = make_bank(BANK_NAME, source=Bank.Source.SELF_REPORTED, legal_scope="none")
+    real_filter = Bank.objects.filter
+    calls = []
+
+    def first_lookup_misses(*args, **kwargs):
+        calls.append(kwargs)
+        return Bank.objects.none() if len(calls) == 1 else real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(Bank.objects, "filter", first_lookup_misses)
+    assert report_remove.self_reported_bank() == existing
