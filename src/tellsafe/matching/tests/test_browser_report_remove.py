@@ -27,6 +27,8 @@ def test_hash_on_the_device_send_only_hashes_then_withdraw(page):  # noqa: F811
     page.goto("/remove/")
     page.get_by_label("Me: I am 13 to 15").check()
     page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/remove/?for=13_15")
+    page.wait_for_load_state()
     assert "Stop a nude or sexual image of you spreading" in page.inner_text("h1")
     send = page.locator("#rr-send")
     assert send.is_disabled()

@@ -16,7 +16,11 @@
     send.disabled = true;
   }
 
-  input.addEventListener("change", function () {
+  input.addEventListener("change", hashChosen);
+  // A file chosen before this script ran (a slow page, a quick child) still counts.
+  if (input.files && input.files.length) { hashChosen(); }
+
+  function hashChosen() {
     clear();
     var file = input.files && input.files[0];
     if (!file) { return; }
@@ -38,7 +42,7 @@
         ? form.dataset.errorTooLarge : form.dataset.errorNotImage;
       input.value = "";
     });
-  });
+  }
 
   form.addEventListener("submit", function (event) {
     if (!document.getElementById("rr-pdq").value) { event.preventDefault(); }
