@@ -49,7 +49,7 @@ from tellsafe.routing.rules.models import (
     RoutingDecision,
     RoutingRule,
 )
-from tellsafe.routing.selectors import latest_trace
+from tellsafe.routing.selectors import hosting_change, latest_trace
 from tellsafe.taxonomy.selectors import categories
 
 log = logging.getLogger(__name__)
@@ -365,6 +365,7 @@ class ItemPanel:
     notices: list[Notice] = field(default_factory=list)
     hold: PoliceHold | None = None
     categories: list[tuple[str, str]] = field(default_factory=list)  # for the form
+    moved: Any = None  # routing.selectors.HostingChange when the hosting moved
     error: str = ""
     legal_choices = LegalBasis.choices
     age_choices = AGE_CHOICES
@@ -388,6 +389,7 @@ def item_panel(*, item: ContentItem) -> ItemPanel:
         panel.hosting_label = Hosting(panel.hosting).label
         panel.proposals = engine.evaluate(ctx)
         panel.decision = latest_decision(item=item)
+        panel.moved = hosting_change(item=item)
         panel.notices = list(
             Notice.objects.filter(content_item=item)
             .select_related("partner")

@@ -119,3 +119,27 @@ def test_the_panel_shows_a_problem_instead_of_failing(monkeypatch):
     monkeypatch.setattr(selectors, "latest_trace", broken)
     panel = selectors.item_panel(item=item)
     assert panel.error.startswith("Routing could not be worked out")
+
+
+def test_the_panel_shows_when_the_hosting_moved(client):
+    from datetime import timedelta
+
+    from tellsafe.accounts.tests.factories import login
+    from tellsafe.routing import services as trace_services
+    from tellsafe.routing.resolve import RecordedResolver
+    from tellsafe.routing.tests.rules.factories import IPS, T0, FakeIpDatabase
+
+    item = f.item("isp.example.in")
+    f.trace(item)
+    assert selectors.item_panel(item=item).moved is None
+    trace_services.trace_content_item(
+        item=item,
+        resolver=RecordedResolver({"isp.example.in": {"A": ["5.9.0.1"]}}),
+        ip_database=FakeIpDatabase(IPS),
+        now=T0 + timedelta(days=2),
+    )
+    moved = selectors.item_panel(item=item).moved
+    assert moved.country_changed and moved.countries_after == {"DE"}
+    login(client, f.analyst())
+    page = client.get(f"/desk/cases/{item.case_id}/").content.decode()
+    assert "Hosting moved" in page and "IN → DE" in page
