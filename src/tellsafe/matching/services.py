@@ -288,39 +288,55 @@ def hashes_add(
     return result
 
 
+def _rows_per_statement(columns: int) -> int:
+    # SQLite builds before 3.32 allow 999 parameters a statement; PostgreSQL 65,535.
+    return max(1, (999 if connection.vendor == "sqlite" else 20_000) // columns)
+
+
+def _insert_many(table: str, columns: tuple[str, ...], params: list[tuple[Any, ...]]) -> None:
+    """Multi-row INSERTs: imports of a million hashes spend most of their time in the
+    ORM's SQL building otherwise, and one statement a row costs a round trip each on
+    PostgreSQL. Only identifiers of our own models and placeholders go into the text."""
+    ops = connection.ops
+    head = (
+        f"INSERT INTO {ops.quote_name(table)} ({', '.join(map(ops.quote_name, columns))}) VALUES "  # noqa: S608
+    )
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    step = _rows_per_statement(len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), step):
+            chunk = params[start : start + step]
+            cursor.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
+
+
 def _insert_new(bank: Bank, rows: list[BankHash]) -> list[int]:
-    """Insert new bank hashes and return their ids. Plain ``executemany``: imports of a
-    million hashes spend most of their time in the ORM's SQL building otherwise (about
-    4x slower). The unique (bank, type, value) key maps the rows back to their ids."""
+    """Insert new bank hashes and return their ids; the unique (bank, type, value) key
+    maps the rows back to their ids."""
     if not rows:
         return []
     ops = connection.ops
-    table = BankHash._meta.db_table
     columns = (
         "bank_id", "hash_type", "value", "quality", "reference", "status", "added_at",
         "confirmed_at", "report_id",
     )  # fmt: skip
-    # Only identifiers of our own models and placeholders go into the text.
-    sql = (
-        f"INSERT INTO {ops.quote_name(table)} ({', '.join(map(ops.quote_name, columns))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    _insert_many(
+        BankHash._meta.db_table,
+        columns,
+        [
+            (
+                bank.pk,
+                r.hash_type,
+                r.value,
+                r.quality,
+                r.reference,
+                r.status,
+                ops.adapt_datetimefield_value(r.added_at),
+                ops.adapt_datetimefield_value(r.confirmed_at),
+                r.report_id,
+            )
+            for r in rows
+        ],
     )
-    params = [
-        (
-            bank.pk,
-            r.hash_type,
-            r.value,
-            r.quality,
-            r.reference,
-            r.status,
-            ops.adapt_datetimefield_value(r.added_at),
-            ops.adapt_datetimefield_value(r.confirmed_at),
-            r.report_id,
-        )
-        for r in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
     ids: list[int] = []
     by_type: dict[str, list[str]] = {}
     for r in rows:
@@ -335,13 +351,12 @@ def _insert_new(bank: Bank, rows: list[BankHash]) -> list[int]:
 def _insert_changes(bank: Bank, changes: list[tuple[int, str]], now: datetime) -> None:
     if not changes:
         return
-    ops = connection.ops
-    table = BankChange._meta.db_table
-    columns = ", ".join(map(ops.quote_name, ("bank_id", "bank_hash_id", "action", "at")))
-    sql = f"INSERT INTO {ops.quote_name(table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
-    at = ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(bank.pk, pk, action, at) for pk, action in changes])
+    at = connection.ops.adapt_datetimefield_value(now)
+    _insert_many(
+        BankChange._meta.db_table,
+        ("bank_id", "bank_hash_id", "action", "at"),
+        [(bank.pk, pk, action, at) for pk, action in changes],
+    )
 
 
 def _existing(bank: Bank, keys: set[Key]) -> dict[Key, BankHash]:
