@@ -163,3 +163,20 @@ def test_naive_times_are_refused():
 
     with pytest.raises(ValueError):
         stats.removal_stats(start=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (None, "–"),
+        (0.001, "1 min"),
+        (0.25, "15 min"),
+        (5.5, "5.5 h"),
+        (47.9, "47.9 h"),
+        (80, "3.3 days"),
+    ],
+)
+def test_removal_times_read_in_minutes_hours_or_days(hours, text):
+    from tellsafe.routing.templatetags.notice_format import duration
+
+    assert duration(hours) == text
