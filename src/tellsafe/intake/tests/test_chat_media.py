@@ -9,182 +9,35 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import itertools
 import json
-import os
-import sys
-from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
-from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
-from PIL import Image
 
-from tellsafe.accounts.tests.factories import login, staff
-from tellsafe.cases.models import ContentItem
-from tellsafe.core import http as outbound_http
 from tellsafe.core.models import AuditEvent
 from tellsafe.intake import media
-from tellsafe.intake.demo_channels import DEMO_CHANNELS, SIMULATOR, ensure_demo_channels
-from tellsafe.intake.models import ChannelConfig, InboundMessage, Report
+from tellsafe.intake.demo_channels import SIMULATOR
+from tellsafe.intake.models import InboundMessage, Report
 from tellsafe.intake.tasks import hash_chat_media
 from tellsafe.intake.tests import channel_helpers as h
 from tellsafe.intake.tests.factories import make_report
-from tellsafe.matching import hashing
+from tellsafe.intake.tests.media_helpers import (
+    LOOKASIDE,
+    PDF,
+    SEQ,
+    TG_TOKEN,
+    TWILIO_CDN,
+    TWILIO_SID,
+    WA_TOKEN,
+    chat_report,
+    demo,
+    jpeg,
+    media_items,
+    pdq_of,
+    wa_item,
+)
 from tellsafe.matching.tests.factories import add, flip
 from tellsafe.matching.tests.factories import bank as make_bank
-from tellsafe.matching.tests.images import photo_like
-
-TWILIO_SID = DEMO_CHANNELS["twilio"][0]["account_sid"]
-TG_TOKEN = DEMO_CHANNELS["telegram"][0]["bot_token"]
-WA_TOKEN = DEMO_CHANNELS["whatsapp"][0]["access_token"]
-LOOKASIDE = "https://lookaside.fbsbx.com/whatsapp_business/attachments/"
-TWILIO_CDN = "https://mms.twiliocdn.com/"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-_seq = itertools.count(1)
-
-
-def jpeg(seed: int, *, rotate: bool = False, size: tuple[int, int] = (160, 120)) -> bytes:
-    picture = photo_like(*size, seed=seed)
-    if rotate:
-        picture = picture.transpose(Image.Transpose.ROTATE_90)
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", quality=92)
-    return buffer.getvalue()
-
-
-def pdq_of(data: bytes) -> str:
-    return hashing.get("pdq").hash_bytes(data).value
-
-
-class MediaApis:
-    """The providers' media APIs (and, through channel_helpers.Provider, their messaging
-    APIs): serves files, fails on demand, and keeps every request."""
-
-    def __init__(self) -> None:
-        self.messaging = h.Provider()
-        self.requests: list[httpx.Request] = []
-        self.files: dict[str, bytes] = {}  # WhatsApp media id, Twilio ME sid or Telegram path
-        self.failures: list[int] = []  # statuses answered to media requests, first to last
-        self.chunk = 0  # > 0: stream the file in chunks this big, without a length
-        self.chunks_sent = 0
-        self.declared_size: int | None = None  # what WhatsApp's media endpoint claims
-        self.unreachable = False  # True: every media request fails to connect
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        url = str(request.url)
-        path = request.url.path
-        is_media = (
-            url.startswith((LOOKASIDE, TWILIO_CDN))
-            or "/Media/" in path
-            or path.endswith("/getFile")
-            or path.startswith("/file/bot")
-            or (path.startswith("/v21.0/") and not path.endswith("/messages"))
-        )
-        if not is_media:
-            return self.messaging.handler(request)
-        self.requests.append(request)
-        if self.unreachable:
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.failures:
-            status = self.failures.pop(0)
-            if status == 400 and path.endswith("/getFile"):  # what the Bot API says
-                return httpx.Response(
-                    400,
-                    json={
-                        "ok": False,
-                        "error_code": 400,
-                        "description": "Bad Request: file is too big",
-                    },
-                )
-            return httpx.Response(status, json={"error": "temporarily down"})
-        if path.startswith("/v21.0/"):  # WhatsApp: the media's URL, for our number only
-            media_id = path.rsplit("/", 1)[1]
-            if media_id not in self.files:
-                return httpx.Response(404, json={"error": {"code": 100}})
-            size = self.declared_size or len(self.files[media_id])
-            return httpx.Response(
-                200,
-                json={
-                    "messaging_product": "whatsapp",
-                    "url": f"{LOOKASIDE}?mid={media_id}&ext=1&hash=ATtz",
-                    "mime_type": "image/jpeg",
-                    "sha256": "c2hhMjU2",
-                    "file_size": size,
-                    "id": media_id,
-                },
-            )
-        if url.startswith(LOOKASIDE):
-            return self._file(request.url.params["mid"])
-        if "/Media/" in path:  # Twilio: a redirect to its media store
-            return httpx.Response(307, headers={"Location": f"{TWILIO_CDN}{path.rsplit('/')[-1]}"})
-        if url.startswith(TWILIO_CDN):
-            return self._file(path.lstrip("/"))
-        if path.endswith("/getFile"):
-            file_id = json.loads(request.content)["file_id"]
-            file_path = f"photos/file_{file_id[-4:]}.jpg"
-            return httpx.Response(
-                200,
-                json={
-                    "ok": True,
-                    "result": {
-                        "file_id": file_id,
-                        "file_unique_id": "AQADbig",
-                        "file_size": len(self.files.get(file_path, b"")),
-                        "file_path": file_path,
-                    },
-                },
-            )
-        return self._file(path.split("/", 3)[3])  # /file/bot<token>/<file_path>
-
-    def _file(self, key: str) -> httpx.Response:
-        data = self.files.get(key)
-        if data is None:
-            return httpx.Response(404)
-        if not self.chunk:
-            return httpx.Response(200, content=data, headers={"Content-Type": "image/jpeg"})
-
-        def chunks() -> Iterator[bytes]:
-            for start in range(0, len(data), self.chunk):
-                self.chunks_sent += 1
-                yield data[start : start + self.chunk]
-
-        return httpx.Response(200, content=chunks())
-
-    def install(self) -> None:
-        outbound_http.set_transport(httpx.MockTransport(self.handler))
-
-
-@pytest.fixture
-def apis():
-    ensure_demo_channels()
-    fake = MediaApis()
-    fake.install()
-    yield fake
-    outbound_http.set_transport(None)
-
-
-def demo(plugin: str) -> ChannelConfig:
-    return ChannelConfig.objects.get(plugin=plugin, slug="demo")
-
-
-def wa_item(media_id: str, mime: str = "image/jpeg") -> dict[str, Any]:
-    return {"provider_media_id": media_id, "mime": mime, "sha256": "c2hhMjU2"}
-
-
-def chat_report(items: list[dict[str, Any]], plugin: str = "whatsapp") -> Report:
-    report = make_report(channel=plugin).report
-    media.media_received(report=report, channel_id=demo(plugin).pk, items=items)
-    return report
-
-
-def media_items(report: Report) -> list[ContentItem]:
-    return list(report.content_items.filter(kind="media").order_by("pk"))
-
 
 # --- each provider, end to end ------------------------------------------------------------
 
@@ -264,7 +117,7 @@ def test_telegram_photo_uses_getfile_then_the_file_url(client, apis):
     apis.files["photos/file_BIG1.jpg"] = picture
     h.tg_post(client, h.tg_text("hi"))
     h.drain()
-    n = next(_seq)
+    n = next(SEQ)
     update = h.tg_text("")
     del update["message"]["text"]
     update["message"].update(
@@ -493,111 +346,3 @@ def test_lost_tasks_are_swept_up(apis):
     hash_chat_media.call(report.pk, attempt=media.ATTEMPTS)
     assert media_items(report)[0].match_summary is not None
     assert media.sweep_pending(now=later) == 0
-
-
-# --- nothing at rest ------------------------------------------------------------------------
-
-_writes: list[tuple[str, ...]] | None = None
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _writes is None:
-        return
-    if event.startswith("tempfile."):
-        _writes.append((event,))
-    elif event == "open":
-        path, mode, flags = [*args, None, None, None][:3]
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
-        )
-        # The SQLite write-queue lock (core.db) is an empty file that holds no data.
-        if writing and not str(path).endswith(".write-lock"):
-            _writes.append((event, str(path), str(mode)))
-
-
-sys.addaudithook(_audit)  # watches only while a test sets _writes
-
-
-@pytest.mark.django_db
-def test_media_are_never_written_to_disk(apis):
-    global _writes
-    picture = jpeg(seed=10, size=(640, 480))
-    apis.files["29"] = picture
-    apis.files["30"] = PDF
-    report = chat_report([wa_item("29"), wa_item("30", mime="application/pdf")])
-    _writes = []
-    try:
-        assert hash_chat_media.call(report.pk)["hashed"] == 2
-        seen = list(_writes)
-    finally:
-        _writes = None
-    assert seen == []  # no file, no temporary file: the bytes lived in memory only
-    for item in media_items(report):
-        fields = ContentItem._meta.concrete_fields
-        kept = json.dumps([getattr(item, f.attname) for f in fields], default=str)
-        assert len(kept) < 4000 and "JFIF" not in kept and "PDF-" not in kept
-
-
-# --- the case page ------------------------------------------------------------------------
-
-
-def _case_page_queries(client, case_id: int) -> tuple[str, int]:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(f"/desk/cases/{case_id}/")
-    assert response.status_code == 200
-    count = len(
-        [
-            q
-            for q in ctx.captured_queries
-            if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]
-        ]
-    )
-    return response.content.decode(), count
-
-
-@pytest.mark.django_db
-def test_the_case_page_shows_hashes_matches_and_errors(client, apis):
-    picture = jpeg(seed=11)
-    value = pdq_of(picture)
-    add(make_bank("iwf-list"), flip(value, [1, 2]))
-    apis.files["31"] = picture
-    apis.files["32"] = jpeg(seed=12)
-    report = chat_report([wa_item("31"), wa_item("32"), wa_item("33")])  # 33: expired
-    login(client, staff("counsellor"))
-    html, _count = _case_page_queries(client, report.case_id)
-    assert html.count("waiting to be fetched and hashed") == 3
-    hash_chat_media.call(report.pk)
-    html, few = _case_page_queries(client, report.case_id)
-    assert f'<code title="{value}">{value[:16]}…</code>' in html
-    item = media_items(report)[0]
-    assert f"quality {item.pdq_quality}" in html
-    assert f'title="{item.sha256}"' in html and f'title="{item.md5}"' in html
-    assert "matches bank <b>iwf-list</b> (PDQ, distance 2)" in html
-    assert ">actionable</b>" in html
-    assert "no match in any bank" in html
-    assert "could not fetch or hash it (http_404)" in html
-    assert "JFIF" not in html
-    # More media, the same number of queries.
-    apis.files.update({str(n): jpeg(seed=n) for n in range(40, 45)})
-    media.media_received(
-        report=report,
-        channel_id=demo("whatsapp").pk,
-        items=[wa_item(str(n)) for n in range(40, 45)],
-    )
-    hash_chat_media.call(report.pk)
-    html, more = _case_page_queries(client, report.case_id)
-    assert html.count("Image</b> sent in the chat") == 8
-    assert more == few
-
-
-@pytest.mark.django_db
-def test_the_case_page_says_rotated_and_not_actionable(client, apis):
-    square = (256, 256)
-    add(make_bank("iwf-list"), pdq_of(jpeg(seed=13, size=square)), quality=30)  # too flat
-    apis.files["34"] = jpeg(seed=13, rotate=True, size=square)
-    report = chat_report([wa_item("34")])
-    hash_chat_media.call(report.pk)
-    login(client, staff("counsellor"))
-    html, _count = _case_page_queries(client, report.case_id)
-    assert "rotated/mirrored (" in html
-    assert "not actionable" in html and ">actionable</b>" not in html
