@@ -50,3 +50,19 @@ def wrong_code(key: bytes) -> str:
     """A well-formed code that no window the device accepts would take."""
     near = {totp_code(key, steps_ahead=n) for n in (-2, -1, 0, 1, 2)}
     return next(c for c in (f"{n:06d}" for n in range(1000, 2000)) if c not in near)
+
+
+def assert_access(response: Any, role: str, allowed: set[str] | frozenset[str]) -> None:
+    """A desk view's answer to ``role``, as the role matrices expect: anonymous users go
+    to sign-in, allowed roles get the page (or a redirect) and never a 5xx, others 403."""
+    if role == "anonymous":
+        assert response.status_code == 302, (role, response.status_code)
+        assert "/desk/account/login/" in response["Location"]
+    elif role in allowed:
+        assert response.status_code != 403 and response.status_code < 500, (
+            role,
+            response.status_code,
+        )
+        assert "/login/" not in response.get("Location", "")
+    else:
+        assert response.status_code == 403, (role, response.status_code)
